@@ -1,0 +1,244 @@
+//! One Parquet file opened and its columns read as plain Rust values.
+//!
+//! Writers differ in how they store the same value (SPEC §7): strings plain or dictionary
+//! encoded, amounts as any integer width or a decimal with a zero fraction, timestamps in any
+//! unit, with or without a zone, or as legacy INT96. Each reader here accepts every one of
+//! those encodings and turns it into one representation, so the rules never see the
+//! difference. A column of a kind that cannot hold the value (a float amount, a string
+//! timestamp) is a file-level error, because no row of it could be trusted.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use chrono::DateTime;
+use chrono_tz::Tz;
+use parquet::basic::Type as PhysicalType;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader, Series, TimeUnit};
+
+use super::Field;
+use crate::calendar::wall_clock_to_ns;
+use crate::model::{InstantNs, RejectReason};
+
+/// A Parquet file with the columns a reader asked for.
+pub struct ParquetFile {
+    pub path: PathBuf,
+    pub rows: u64,
+    frame: DataFrame,
+    int96_columns: BTreeSet<String>,
+}
+
+impl ParquetFile {
+    /// Opens `path` and reads `columns`, all of which must exist.
+    pub fn open(path: &Path, what: &str, columns: &[&str]) -> anyhow::Result<ParquetFile> {
+        let shown = path.display();
+        let file = File::open(path).with_context(|| format!("cannot open {what} file {shown}"))?;
+        let reader = SerializedFileReader::new(file)
+            .with_context(|| format!("{what} file {shown} is not a readable Parquet file"))?;
+        let metadata = reader.metadata();
+        let rows = u64::try_from(metadata.file_metadata().num_rows())
+            .with_context(|| format!("{what} file {shown} declares a negative row count"))?;
+
+        let schema = metadata.file_metadata().schema_descr();
+        let top_level: Vec<String> = schema
+            .root_schema()
+            .get_fields()
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect();
+        let missing: Vec<&str> = columns
+            .iter()
+            .copied()
+            .filter(|c| !top_level.iter().any(|t| t == c))
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{what} file {shown} lacks required column(s) {}; it has {}",
+                missing.join(", "),
+                top_level.join(", ")
+            );
+        }
+        let int96_columns = schema
+            .columns()
+            .iter()
+            .filter(|column| column.physical_type() == PhysicalType::INT96)
+            .map(|column| column.path().string())
+            .collect();
+
+        let file = File::open(path).with_context(|| format!("cannot open {what} file {shown}"))?;
+        let frame = ParquetReader::new(file)
+            .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+            .finish()
+            .with_context(|| format!("cannot read {what} file {shown}"))?;
+        if frame.height() as u64 != rows {
+            bail!(
+                "{what} file {shown} declares {rows} rows but {} could be read",
+                frame.height()
+            );
+        }
+        Ok(ParquetFile {
+            path: path.to_path_buf(),
+            rows,
+            frame,
+            int96_columns,
+        })
+    }
+
+    fn column(&self, name: &str) -> anyhow::Result<&Series> {
+        Ok(self
+            .frame
+            .column(name)
+            .with_context(|| format!("{}: column {name} was not read", self.path.display()))?
+            .as_materialized_series())
+    }
+
+    fn wrong_type(&self, name: &str, expected: &str) -> anyhow::Error {
+        let found = self
+            .column(name)
+            .map(|c| c.dtype().to_string())
+            .unwrap_or_default();
+        anyhow::anyhow!(
+            "{}: column {name} should hold {expected}, but its type is {found}",
+            self.path.display()
+        )
+    }
+
+    /// A text column: plain, large or dictionary-encoded strings.
+    pub fn text(&self, name: &str) -> anyhow::Result<Vec<Option<String>>> {
+        let column = self.column(name)?;
+        let strings = match column.dtype() {
+            DataType::String => column.clone(),
+            DataType::Categorical(..) | DataType::Enum(..) => column
+                .cast(&DataType::String)
+                .with_context(|| format!("{}: cannot decode column {name}", self.path.display()))?,
+            _ => return Err(self.wrong_type(name, "text")),
+        };
+        let strings = strings.str().map_err(|_| self.wrong_type(name, "text"))?;
+        Ok(strings
+            .iter()
+            .map(|value| value.map(str::to_string))
+            .collect())
+    }
+
+    pub fn boolean(&self, name: &str) -> anyhow::Result<Vec<Option<bool>>> {
+        let column = self.column(name)?;
+        let values = column
+            .bool()
+            .map_err(|_| self.wrong_type(name, "true/false values"))?;
+        Ok(values.iter().collect())
+    }
+
+    /// A timestamp column as instants. Values with a zone, and legacy INT96 values (which are
+    /// UTC by definition), are instants already; values without a zone are wall-clock times in
+    /// `naive_zone`.
+    pub fn instants(&self, name: &str, naive_zone: Tz) -> anyhow::Result<Vec<Field<InstantNs>>> {
+        let column = self.column(name)?;
+        let DataType::Datetime(unit, zone) = column.dtype() else {
+            return Err(self.wrong_type(name, "timestamps"));
+        };
+        let nanos_per_unit: i64 = match unit {
+            TimeUnit::Nanoseconds => 1,
+            TimeUnit::Microseconds => 1_000,
+            TimeUnit::Milliseconds => 1_000_000,
+        };
+        let wall_clock = zone.is_none() && !self.int96_columns.contains(name);
+        let values = column
+            .datetime()
+            .map_err(|_| self.wrong_type(name, "timestamps"))?;
+
+        let convert = |raw: i64| -> Field<InstantNs> {
+            let Some(ns) = raw.checked_mul(nanos_per_unit) else {
+                return out_of_range(name, raw);
+            };
+            if !wall_clock {
+                return Field::Value(ns);
+            }
+            let local = DateTime::from_timestamp_nanos(ns).naive_utc();
+            match wall_clock_to_ns(local, naive_zone) {
+                Some(instant) => Field::Value(instant),
+                None => Field::Invalid(
+                    RejectReason::TimestampOutOfRange,
+                    format!("{name} {local} does not exist once in zone {naive_zone}"),
+                ),
+            }
+        };
+        Ok(values
+            .physical()
+            .iter()
+            .map(|raw| raw.map_or(Field::Missing, convert))
+            .collect())
+    }
+
+    /// A column of whole yen: any integer width, or a decimal whose fraction is zero.
+    pub fn yen(&self, name: &str) -> anyhow::Result<Vec<Field<i64>>> {
+        let column = self.column(name)?;
+        let dtype = column.dtype().clone();
+        if let DataType::Decimal(_, scale) = dtype {
+            let values = column.decimal().map_err(|_| self.wrong_type(name, "yen"))?;
+            let divisor = 10i128.checked_pow(scale as u32).with_context(|| {
+                format!("{}: column {name} has scale {scale}", self.path.display())
+            })?;
+            return Ok(values
+                .physical()
+                .iter()
+                .map(|raw| raw.map_or(Field::Missing, |raw| decimal_yen(name, raw, divisor, scale)))
+                .collect());
+        }
+        if dtype == DataType::UInt64 {
+            let values = column.u64().map_err(|_| self.wrong_type(name, "yen"))?;
+            return Ok(values
+                .iter()
+                .map(|raw| match raw.map(i64::try_from) {
+                    None => Field::Missing,
+                    Some(Ok(yen)) => Field::Value(yen),
+                    Some(Err(_)) => too_large(name, &raw.unwrap_or_default().to_string()),
+                })
+                .collect());
+        }
+        if !dtype.is_integer() {
+            return Err(self.wrong_type(name, "whole yen (an integer or a decimal)"));
+        }
+        let values = column
+            .cast(&DataType::Int64)
+            .with_context(|| format!("{}: cannot widen column {name}", self.path.display()))?;
+        let values = values.i64().map_err(|_| self.wrong_type(name, "yen"))?;
+        Ok(values
+            .iter()
+            .map(|raw| raw.map_or(Field::Missing, Field::Value))
+            .collect())
+    }
+}
+
+fn out_of_range(name: &str, raw: i64) -> Field<InstantNs> {
+    Field::Invalid(
+        RejectReason::TimestampOutOfRange,
+        format!("{name} {raw} is outside the years 1677-2262"),
+    )
+}
+
+fn too_large(name: &str, shown: &str) -> Field<i64> {
+    Field::Invalid(
+        RejectReason::AmountOutOfRange,
+        format!("{name} {shown} does not fit a signed 64-bit integer"),
+    )
+}
+
+fn decimal_yen(name: &str, raw: i128, divisor: i128, scale: usize) -> Field<i64> {
+    let shown = || {
+        let whole = raw / divisor;
+        let fraction = (raw % divisor).unsigned_abs();
+        format!("{whole}.{fraction:0width$}", width = scale)
+    };
+    if raw % divisor != 0 {
+        return Field::Invalid(
+            RejectReason::FractionalYen,
+            format!("{name} {} has a fraction of a yen", shown()),
+        );
+    }
+    match i64::try_from(raw / divisor) {
+        Ok(yen) => Field::Value(yen),
+        Err(_) => too_large(name, &shown()),
+    }
+}

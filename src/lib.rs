@@ -1,0 +1,18 @@
+//! settle: the monthly settlement job of a freelance marketplace's compensation service.
+//!
+//! The rules (`rules`, `settlement`) are pure; reading (`input`, `validate`), writing
+//! (`output`, `manifest`) and the ledger (`ledger`) surround them; `run` ties the stages
+//! together for the `settle` binary. ARCHITECTURE.md has the map.
+
+pub mod calendar;
+pub mod generate;
+pub mod input;
+pub mod ledger;
+pub mod manifest;
+pub mod model;
+pub mod output;
+pub mod policy;
+pub mod rules;
+pub mod run;
+pub mod settlement;
+pub mod validate;

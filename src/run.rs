@@ -1,0 +1,413 @@
+//! `settle run`: one month from input files to a published ledger version.
+//!
+//! The stages, in order: take the ledger lock; find the month's place in the ledger (its
+//! opening holds and what earlier months settled); read and hash the inputs; stop early when
+//! the newest version was made from the same inputs and policy; validate; settle; check every
+//! row is accounted for; publish. Nothing is written to the ledger before the last stage, and
+//! the last stage is all or nothing.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use tracing::{info, warn};
+
+use crate::calendar::Month;
+use crate::input::{self, InputFile};
+use crate::ledger::{Ledger, Version};
+use crate::manifest::{self, Inputs, Manifest, ManifestInput, OpeningHolds, RowCounts};
+use crate::model::RejectedRow;
+use crate::output::{self, MANIFEST_FILE};
+use crate::policy::Policy;
+use crate::settlement::{self, MonthInputs, Settlement};
+use crate::validate::{self, Rejection};
+
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub month: Month,
+    pub orders: Vec<PathBuf>,
+    pub claims: Vec<PathBuf>,
+    pub ledger: PathBuf,
+    pub policy: Policy,
+    /// Fail, publishing nothing, when any input row is rejected.
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum RunOutcome {
+    Published(RunSummary),
+    /// The newest version was made from the same inputs and policy; nothing new was written.
+    Unchanged {
+        month: Month,
+        version: u32,
+    },
+}
+
+/// What a finished run tells its operator.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub month: Month,
+    pub version: u32,
+    pub folder: PathBuf,
+    pub rows: RowCounts,
+    pub covered_lines: u64,
+    pub surcharge_jpy: i64,
+    pub payable_jpy: i64,
+    pub holds_opened: u64,
+    pub holds_released: u64,
+    pub holds_forfeited: u64,
+    pub holds_open: u64,
+    pub warnings: Vec<String>,
+}
+
+impl RunSummary {
+    pub fn rows_rejected(&self) -> u64 {
+        self.rows.orders_rejected + self.rows.claims_rejected
+    }
+}
+
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "settled {} as v{} in {}: {} orders settled ({} covered), surcharge total ¥{}, \
+             payable total ¥{}; holds opened {}, released {}, forfeited {}, open {}; \
+             {} rows out of the month, {} rejected ({} orders, {} claims)",
+            self.month,
+            self.version,
+            self.folder.display(),
+            self.rows.order_lines,
+            self.covered_lines,
+            self.surcharge_jpy,
+            self.payable_jpy,
+            self.holds_opened,
+            self.holds_released,
+            self.holds_forfeited,
+            self.holds_open,
+            self.rows.orders_out_of_month,
+            self.rows_rejected(),
+            self.rows.orders_rejected,
+            self.rows.claims_rejected,
+        )
+    }
+}
+
+/// Raised when `--strict` finds rejected rows; the CLI reports it like any failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{rejected} input rows were rejected and --strict is set; nothing was published")]
+pub struct StrictRejection {
+    pub rejected: u64,
+}
+
+pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
+    let rules = request.policy.rules().context("the policy is not valid")?;
+    let naive_zone = request.policy.naive_zone()?;
+    let month = request.month;
+
+    let ledger = Ledger::open(&request.ledger)?;
+    let _lock = ledger.lock(month)?;
+    let cleaned = ledger.clean_staging()?;
+    if cleaned > 0 {
+        warn!(
+            folders = cleaned,
+            "removed staging folders left by an interrupted run"
+        );
+    }
+
+    let previous = previous_version(&ledger, month)?;
+    let opening_holds = match &previous {
+        Some(version) => ledger.holds(version)?,
+        None => Vec::new(),
+    };
+    let settled_before = ledger.settled_before(month)?;
+
+    let started = Instant::now();
+    let order_paths = input::expand_paths(&request.orders, "orders")?;
+    let claim_paths = input::expand_paths(&request.claims, "claims")?;
+    let (order_files, raw_orders) = input::read_orders(&order_paths, naive_zone, 0)?;
+    let (claim_files, raw_claims) =
+        input::read_claims(&claim_paths, naive_zone, order_files.len())?;
+    info!(
+        stage = "read",
+        order_files = order_files.len(),
+        order_rows = raw_orders.len(),
+        claim_files = claim_files.len(),
+        claim_rows = raw_claims.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+    );
+
+    let inputs = Inputs {
+        orders: order_files.iter().map(ManifestInput::from).collect(),
+        claims: claim_files.iter().map(ManifestInput::from).collect(),
+    };
+    let policy_sha256 = manifest::policy_sha256(&request.policy);
+    let opening = match &previous {
+        Some(version) => Some(opening_holds_source(version)?),
+        None => None,
+    };
+    if let Some(newest) = ledger.newest(month)? {
+        let same = newest.manifest.inputs.fingerprint() == inputs.fingerprint()
+            && newest.manifest.policy_sha256 == policy_sha256
+            && newest.manifest.opening_holds == opening;
+        if same {
+            info!(stage = "compare", month = %month, version = newest.number, "unchanged");
+            return Ok(RunOutcome::Unchanged {
+                month,
+                version: newest.number,
+            });
+        }
+        bail!(
+            "{month} is already published as v{} from other inputs, policy or opening holds; \
+             a correction must be published as a new version, which this build cannot do yet",
+            newest.number
+        );
+    }
+
+    let started = Instant::now();
+    let order_intake = validate::validate_orders(&raw_orders, month, |order_id| {
+        settled_before.get(order_id).cloned()
+    });
+    let claim_intake = validate::validate_claims(&raw_claims);
+    let orders_with_rejected_claims: BTreeSet<String> = claim_intake
+        .rejected
+        .iter()
+        .filter_map(|r| r.order_id.clone())
+        .collect();
+    let all_files: Vec<&InputFile> = order_files.iter().chain(&claim_files).collect();
+    let rejected_rows = rejected_rows(
+        &all_files,
+        order_intake.rejected.iter().chain(&claim_intake.rejected),
+    );
+    log_rejections(&rejected_rows);
+    let rows = RowCounts {
+        orders_read: raw_orders.len() as u64,
+        order_lines: order_intake.orders.len() as u64,
+        orders_out_of_month: order_intake.out_of_month_rows,
+        orders_rejected: order_intake.rejected.len() as u64,
+        claims_read: raw_claims.len() as u64,
+        claims_valid: claim_intake.claims.len() as u64,
+        claims_rejected: claim_intake.rejected.len() as u64,
+    };
+    info!(
+        stage = "validate",
+        order_lines = rows.order_lines,
+        out_of_month = rows.orders_out_of_month,
+        orders_rejected = rows.orders_rejected,
+        claims_rejected = rows.claims_rejected,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+    );
+    if request.strict && !rejected_rows.is_empty() {
+        return Err(StrictRejection {
+            rejected: rejected_rows.len() as u64,
+        }
+        .into());
+    }
+
+    let started = Instant::now();
+    let settlement = settlement::settle(MonthInputs {
+        month,
+        rules: &rules,
+        orders: order_intake.orders,
+        claims: &claim_intake.claims,
+        orders_with_rejected_claims: &orders_with_rejected_claims,
+        opening_holds,
+    })?;
+    check_rows(&rows, &settlement, &inputs)?;
+    for warning in &settlement.warnings {
+        warn!(stage = "settle", "{warning}");
+    }
+    info!(
+        stage = "settle",
+        order_lines = settlement.totals.order_lines,
+        covered = settlement.totals.covered_lines,
+        surcharge_jpy = settlement.totals.surcharge_lines_jpy,
+        payable_jpy = settlement.totals.payable_jpy,
+        holds_open = settlement.totals.holds_closing.count,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+    );
+
+    let started = Instant::now();
+    let version = 1 + ledger.versions(month)?.last().copied().unwrap_or(0);
+    let manifest_for = |outputs| Manifest {
+        month: month.to_string(),
+        version,
+        settle_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: inputs.clone(),
+        policy: request.policy.clone(),
+        policy_sha256: policy_sha256.clone(),
+        naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
+        opening_holds: opening.clone(),
+        rows: rows.clone(),
+        totals: settlement.totals.clone(),
+        outputs,
+        warnings: settlement.warnings.clone(),
+    };
+    let folder = ledger.publish(month, version, |staging| {
+        let outputs = output::write_settlement(staging, &settlement, &rejected_rows)?;
+        write_manifest(staging, &manifest_for(outputs))
+    })?;
+    info!(stage = "publish", month = %month, version, elapsed_ms = started.elapsed().as_millis() as u64);
+
+    Ok(RunOutcome::Published(summary(
+        month,
+        version,
+        folder,
+        rows,
+        &settlement,
+    )))
+}
+
+/// The version whose open holds month `month` starts from, if the ledger has earlier months.
+fn previous_version(ledger: &Ledger, month: Month) -> anyhow::Result<Option<Version>> {
+    let months = ledger.months()?;
+    let Some(&first) = months.first() else {
+        return Ok(None);
+    };
+    if month < first {
+        bail!(
+            "the ledger starts at {first}; {month} comes before it and cannot be settled into \
+             this ledger"
+        );
+    }
+    if month == first {
+        return Ok(None);
+    }
+    let previous = month.previous();
+    match ledger.newest(previous)? {
+        Some(version) => Ok(Some(version)),
+        None => bail!(
+            "{previous} has not been settled in ledger {}; months settle in order, so settle \
+             {previous} before {month}",
+            ledger.root().display()
+        ),
+    }
+}
+
+fn opening_holds_source(version: &Version) -> anyhow::Result<OpeningHolds> {
+    let holds = version
+        .manifest
+        .outputs
+        .iter()
+        .find(|file| file.file == output::HOLDS_FILE)
+        .with_context(|| {
+            format!(
+                "manifest of {} v{} lists no holds file",
+                version.month, version.number
+            )
+        })?;
+    Ok(OpeningHolds {
+        month: version.month.to_string(),
+        version: version.number,
+        holds_sha256: holds.sha256.clone(),
+    })
+}
+
+/// Rejected rows with file names, sorted by file and row. Ids that would run as a formula in
+/// a spreadsheet are quoted so the file is safe to open.
+fn rejected_rows<'a>(
+    files: &[&InputFile],
+    rejections: impl Iterator<Item = &'a Rejection>,
+) -> Vec<RejectedRow> {
+    let mut rows: Vec<RejectedRow> = rejections
+        .map(|rejection| RejectedRow {
+            file: files
+                .get(rejection.origin.file_index)
+                .map(|f| f.path.display().to_string())
+                .unwrap_or_default(),
+            row: rejection.origin.row,
+            order_id: rejection.order_id.as_deref().map(spreadsheet_safe),
+            reason: rejection.reason,
+            detail: spreadsheet_safe(&rejection.detail),
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
+    rows
+}
+
+fn spreadsheet_safe(text: &str) -> String {
+    let escaped: String = text.escape_default().collect();
+    if escaped.starts_with(['=', '+', '-', '@']) {
+        format!("'{escaped}")
+    } else {
+        escaped
+    }
+}
+
+fn log_rejections(rows: &[RejectedRow]) {
+    let mut by_reason = std::collections::BTreeMap::new();
+    for row in rows {
+        *by_reason.entry(row.reason.as_str()).or_insert(0u64) += 1;
+    }
+    for (reason, count) in by_reason {
+        warn!(
+            stage = "validate",
+            reason,
+            rows = count,
+            "input rows rejected"
+        );
+    }
+}
+
+/// Every input row is an order line, out of the month, or rejected; every claim row valid or
+/// rejected; and the row counts the files declare are the rows that were read.
+fn check_rows(rows: &RowCounts, settlement: &Settlement, inputs: &Inputs) -> anyhow::Result<()> {
+    let declared = |files: &[ManifestInput]| files.iter().map(|f| f.rows).sum::<u64>();
+    let accounted = rows.order_lines + rows.orders_out_of_month + rows.orders_rejected;
+    if accounted != rows.orders_read || declared(&inputs.orders) != rows.orders_read {
+        bail!(
+            "order rows do not tie: read {}, files declare {}, lines {} + out of month {} + \
+             rejected {}",
+            rows.orders_read,
+            declared(&inputs.orders),
+            rows.order_lines,
+            rows.orders_out_of_month,
+            rows.orders_rejected
+        );
+    }
+    if rows.claims_valid + rows.claims_rejected != rows.claims_read
+        || declared(&inputs.claims) != rows.claims_read
+    {
+        bail!("claim rows do not tie: {rows:?}");
+    }
+    if settlement.lines.len() as u64 != rows.order_lines {
+        bail!(
+            "{} valid orders became {} lines",
+            rows.order_lines,
+            settlement.lines.len()
+        );
+    }
+    Ok(())
+}
+
+fn write_manifest(folder: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    let path = folder.join(MANIFEST_FILE);
+    std::fs::write(&path, manifest.to_json())
+        .and_then(|_| std::fs::File::open(&path)?.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn summary(
+    month: Month,
+    version: u32,
+    folder: PathBuf,
+    rows: RowCounts,
+    settlement: &Settlement,
+) -> RunSummary {
+    let totals = &settlement.totals;
+    RunSummary {
+        month,
+        version,
+        folder,
+        rows,
+        covered_lines: totals.covered_lines,
+        surcharge_jpy: totals.surcharge_lines_jpy,
+        payable_jpy: totals.payable_jpy,
+        holds_opened: totals.holds_opened.count,
+        holds_released: totals.holds_released.count,
+        holds_forfeited: totals.holds_forfeited.count,
+        holds_open: totals.holds_closing.count,
+        warnings: settlement.warnings.clone(),
+    }
+}
