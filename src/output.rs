@@ -41,30 +41,14 @@ pub fn write_settlement(
     settlement: &Settlement,
     rejected_rows: &[RejectedRow],
 ) -> anyhow::Result<Vec<OutputFile>> {
-    let mut written = Vec::new();
-    written.push(write_order_lines(folder, settlement)?);
-    written.push(write_csv(
-        folder,
-        CLIENT_CHARGES_FILE,
-        client_charge_rows(settlement),
-    )?);
-    written.push(write_csv(
-        folder,
-        LANCER_PAYOUTS_FILE,
-        lancer_payout_rows(settlement),
-    )?);
-    written.push(write_holds(folder, &settlement.holds)?);
-    written.push(write_csv(
-        folder,
-        HOLD_EVENTS_FILE,
-        hold_event_rows(settlement),
-    )?);
-    written.push(write_csv(
-        folder,
-        REJECTED_ROWS_FILE,
-        rejected_row_rows(rejected_rows),
-    )?);
-    Ok(written)
+    Ok(vec![
+        write_order_lines(folder, settlement)?,
+        write_csv(folder, CLIENT_CHARGES_FILE, client_charge_rows(settlement))?,
+        write_csv(folder, LANCER_PAYOUTS_FILE, lancer_payout_rows(settlement))?,
+        write_holds(folder, &settlement.holds)?,
+        write_csv(folder, HOLD_EVENTS_FILE, hold_event_rows(settlement))?,
+        write_csv(folder, REJECTED_ROWS_FILE, rejected_row_rows(rejected_rows))?,
+    ])
 }
 
 fn business_zone() -> anyhow::Result<TimeZone> {

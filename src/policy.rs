@@ -175,14 +175,18 @@ mod tests {
 
     #[test]
     fn inconsistent_settings_are_refused() {
-        let mut policy = Policy::default();
-        policy.rebate_rate = Decimal::new(-1, 3);
-        assert!(policy.rules().is_err());
+        let negative = Policy {
+            rebate_rate: Decimal::new(-1, 3),
+            ..Policy::default()
+        };
+        assert!(negative.rules().is_err());
         let mut policy = Policy::default();
         policy.service_end = policy.service_start;
         assert!(policy.rules().is_err());
-        let mut policy = Policy::default();
-        policy.naive_timestamp_zone = "Mars/Olympus".into();
-        assert!(policy.rules().is_err());
+        let unknown_zone = Policy {
+            naive_timestamp_zone: "Mars/Olympus".into(),
+            ..Policy::default()
+        };
+        assert!(unknown_zone.rules().is_err());
     }
 }

@@ -1,0 +1,261 @@
+//! The `settle` binary as an operator meets it: exit codes, the summary, reruns, months out of
+//! order, the ledger lock and unreadable input.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use settle::calendar::Month;
+use settle::ledger::Ledger;
+
+const SETTLE: &str = env!("CARGO_BIN_EXE_settle");
+
+fn shared_month(month: &str) -> Option<(PathBuf, PathBuf)> {
+    let folder = support::shared_dir()?.join("data/months").join(month);
+    Some((folder.join("orders.parquet"), folder.join("claims.parquet")))
+}
+
+fn run(month: &str, orders: &Path, claims: &Path, ledger: &Path, extra: &[&str]) -> Output {
+    Command::new(SETTLE)
+        .args(["run", "--month", month, "--orders"])
+        .arg(orders)
+        .arg("--claims")
+        .arg(claims)
+        .arg("--ledger")
+        .arg(ledger)
+        .args(extra)
+        .output()
+        .expect("settle runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn published_versions(ledger: &Path, month: &str) -> Vec<u32> {
+    Ledger::open(ledger)
+        .unwrap()
+        .versions(month.parse::<Month>().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn a_month_publishes_v1_and_prints_its_summary() {
+    let Some((orders, claims)) = shared_month("2017-12") else {
+        return;
+    };
+    let ledger = tempfile::tempdir().unwrap();
+
+    let output = run("2017-12", &orders, &claims, ledger.path(), &[]);
+
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("settled 2017-12 as v1"), "{text}");
+    assert!(text.contains("401 orders settled (79 covered)"), "{text}");
+    assert!(
+        text.contains("holds opened 4, released 0, forfeited 0, open 4"),
+        "{text}"
+    );
+    for file in [
+        "order_lines.parquet",
+        "client_charges.csv",
+        "lancer_payouts.csv",
+        "holds.parquet",
+        "hold_events.csv",
+        "rejected_rows.csv",
+        "manifest.json",
+    ] {
+        assert!(
+            ledger.path().join("2017-12/v1").join(file).is_file(),
+            "{file} missing"
+        );
+    }
+}
+
+#[test]
+fn running_a_month_again_with_the_same_inputs_publishes_nothing() {
+    let Some((orders, claims)) = shared_month("2017-12") else {
+        return;
+    };
+    let ledger = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run("2017-12", &orders, &claims, ledger.path(), &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let manifest_before = std::fs::read(ledger.path().join("2017-12/v1/manifest.json")).unwrap();
+
+    let again = run("2017-12", &orders, &claims, ledger.path(), &[]);
+
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("nothing new was written"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(published_versions(ledger.path(), "2017-12"), [1]);
+    let manifest_after = std::fs::read(ledger.path().join("2017-12/v1/manifest.json")).unwrap();
+    assert_eq!(manifest_before, manifest_after);
+}
+
+#[test]
+fn a_month_whose_previous_month_is_missing_is_refused_by_name() {
+    let Some((orders, claims)) = shared_month("2015-10") else {
+        return;
+    };
+    let ledger = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run("2015-10", &orders, &claims, ledger.path(), &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let (december_orders, december_claims) = shared_month("2015-12").unwrap();
+
+    let output = run(
+        "2015-12",
+        &december_orders,
+        &december_claims,
+        ledger.path(),
+        &[],
+    );
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("2015-11 has not been settled"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(published_versions(ledger.path(), "2015-12").is_empty());
+}
+
+#[test]
+fn a_month_before_the_ledger_starts_is_refused() {
+    let Some((orders, claims)) = shared_month("2015-11") else {
+        return;
+    };
+    let ledger = tempfile::tempdir().unwrap();
+    let (october_orders, october_claims) = shared_month("2015-10").unwrap();
+    assert_eq!(
+        run("2015-11", &orders, &claims, ledger.path(), &[])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    let output = run(
+        "2015-10",
+        &october_orders,
+        &october_claims,
+        ledger.path(),
+        &[],
+    );
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("the ledger starts at 2015-11"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_locked_ledger_refuses_a_second_run_naming_the_holder() {
+    let Some((orders, claims)) = shared_month("2017-12") else {
+        return;
+    };
+    let ledger = tempfile::tempdir().unwrap();
+    let held = Ledger::open(ledger.path()).unwrap();
+    let _lock = held.lock("2017-12".parse().unwrap()).unwrap();
+
+    let output = run("2017-12", &orders, &claims, ledger.path(), &[]);
+
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains(&format!("pid {}", std::process::id())),
+        "{text}"
+    );
+    assert!(text.contains("settling 2017-12"), "{text}");
+    assert!(published_versions(ledger.path(), "2017-12").is_empty());
+}
+
+#[test]
+fn a_file_that_is_not_parquet_fails_naming_it_and_publishes_nothing() {
+    let Some((_, claims)) = shared_month("2017-12") else {
+        return;
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let orders = folder.path().join("orders.parquet");
+    std::fs::write(&orders, "order_id,amount_jpy\nO-1,100\n").unwrap();
+    let ledger = folder.path().join("ledger");
+
+    let output = run("2017-12", &orders, &claims, &ledger, &[]);
+
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(text.contains("is not a readable Parquet file"), "{text}");
+    assert!(text.contains(&orders.display().to_string()), "{text}");
+    assert!(published_versions(&ledger, "2017-12").is_empty());
+}
+
+#[test]
+fn a_file_lacking_a_column_names_the_column() {
+    let Some((orders, claims)) = shared_month("2017-12") else {
+        return;
+    };
+    let ledger = tempfile::tempdir().unwrap();
+
+    // The claims file lacks every order column but order_id.
+    let output = run("2017-12", &claims, &orders, ledger.path(), &[]);
+
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(
+        text.contains("lacks required column(s) request_id"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_malformed_month_is_a_usage_error() {
+    let output = Command::new(SETTLE)
+        .args([
+            "run", "--month", "2015-13", "--orders", "x", "--claims", "y", "--ledger", "z",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("2015-13"), "{}", stderr(&output));
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let Some((orders, claims)) = shared_month("2017-12") else {
+        return;
+    };
+    let ledger = tempfile::tempdir().unwrap();
+
+    let output = run(
+        "2017-12",
+        &orders,
+        &claims,
+        ledger.path(),
+        &["--log-format", "json"],
+    );
+
+    assert_eq!(output.status.code(), Some(0));
+    let text = stderr(&output);
+    let log_lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).expect("a JSON log line"))
+        .collect();
+    let stages: Vec<&str> = log_lines
+        .iter()
+        .filter_map(|line| line["fields"]["stage"].as_str())
+        .collect();
+    assert_eq!(stages, ["read", "validate", "settle", "publish"]);
+}
