@@ -4,6 +4,7 @@
 //! (`output`, `manifest`) and the ledger (`ledger`) surround them; `run` ties the stages
 //! together for the `settle` binary. ARCHITECTURE.md has the map.
 
+pub mod adjustments;
 pub mod calendar;
 pub mod generate;
 pub mod input;
@@ -11,8 +12,10 @@ pub mod ledger;
 pub mod manifest;
 pub mod model;
 pub mod output;
+pub mod pause;
 pub mod policy;
 pub mod rules;
 pub mod run;
 pub mod settlement;
 pub mod validate;
+pub mod verify;

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use settle::calendar::Month;
 use settle::generate::{self, GenerateRequest};
-use settle::ledger::LedgerBusy;
+use settle::ledger::{Ledger, LedgerBusy};
 use settle::policy::Policy;
-use settle::run::{self, RunOutcome, RunRequest};
+use settle::run::{self, CorrectionNeeded, RunOutcome, RunRequest};
+use settle::verify;
 
 /// Exit codes, documented in the README. Clap exits with 2 on a usage error.
 mod exit {
@@ -17,6 +18,8 @@ mod exit {
     pub const FAILED: u8 = 1;
     pub const PUBLISHED_WITH_REJECTIONS: u8 = 3;
     pub const LEDGER_LOCKED: u8 = 4;
+    pub const LATER_MONTHS_STALE: u8 = 5;
+    pub const CORRECTION_NEEDED: u8 = 6;
 }
 
 const LONG_VERSION: &str = concat!(
@@ -27,7 +30,9 @@ const LONG_VERSION: &str = concat!(
 #[derive(Parser)]
 #[command(name = "settle", version, long_version = LONG_VERSION, about, after_help = "\
 Exit codes: 0 success; 1 failed, nothing published; 2 usage error;
-            3 published, with rejected rows; 4 the ledger is locked by another run.")]
+            3 published, with rejected rows; 4 the ledger is locked by another run;
+            5 published, and later months must now be corrected in order;
+            6 refused: the month is published from other inputs, pass --correction.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,6 +60,26 @@ Example:
   settle run --month 2015-10 --orders sample_data/2015-10/orders.parquet \\
       --claims sample_data/2015-10/claims.parquet --ledger ledger")]
     Run(RunArgs),
+
+    /// Show each month's versions, their correction reasons, and which months are stale.
+    #[command(after_help = "Example:\n  settle status --ledger ledger")]
+    Status {
+        /// The ledger folder.
+        #[arg(long)]
+        ledger: PathBuf,
+    },
+
+    /// Re-read published versions: file hashes against the manifest, and the control totals.
+    #[command(after_help = "Example:\n  settle verify --ledger ledger --month 2015-12")]
+    Verify {
+        /// The ledger folder.
+        #[arg(long)]
+        ledger: PathBuf,
+
+        /// Only this month's versions (default: every month).
+        #[arg(long)]
+        month: Option<Month>,
+    },
 
     /// Write seeded sample months of orders and claims, worked examples of SPEC.md included.
     #[command(after_help = "\
@@ -88,6 +113,11 @@ struct RunArgs {
     /// Fail, publishing nothing, when any input row is rejected.
     #[arg(long)]
     strict: bool,
+
+    /// Publish a new version of a month already published from other inputs or policy, with
+    /// adjustment files holding the differences; REASON is recorded in the manifest.
+    #[arg(long, value_name = "REASON")]
+    correction: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -120,6 +150,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run_month(args),
         Command::Generate(args) => generate_months(args),
+        Command::Status { ledger } => show_status(&ledger),
+        Command::Verify { ledger, month } => verify_ledger(&ledger, month),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -127,6 +159,8 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             if error.downcast_ref::<LedgerBusy>().is_some() {
                 ExitCode::from(exit::LEDGER_LOCKED)
+            } else if error.downcast_ref::<CorrectionNeeded>().is_some() {
+                ExitCode::from(exit::CORRECTION_NEEDED)
             } else {
                 ExitCode::from(exit::FAILED)
             }
@@ -159,6 +193,7 @@ fn run_month(args: RunArgs) -> anyhow::Result<u8> {
         ledger: args.ledger,
         policy,
         strict: args.strict,
+        correction: args.correction,
     };
     match run::run(&request)? {
         RunOutcome::Unchanged { month, version } => {
@@ -173,6 +208,16 @@ fn run_month(args: RunArgs) -> anyhow::Result<u8> {
                 eprintln!("warning: {warning}");
             }
             eprintln!("{summary}");
+            if !summary.stale_later_months.is_empty() {
+                eprintln!("these later months now start from other holds; correct each, in order:");
+                for stale in &summary.stale_later_months {
+                    eprintln!(
+                        "  {} v{}: {}\n    settle run --month {} ... --correction \"{} corrected\"",
+                        stale.month, stale.version, stale.reason, stale.month, summary.month
+                    );
+                }
+                return Ok(exit::LATER_MONTHS_STALE);
+            }
             if summary.rows_rejected() > 0 {
                 eprintln!(
                     "{} rows were rejected; see {}",
@@ -188,6 +233,60 @@ fn run_month(args: RunArgs) -> anyhow::Result<u8> {
             }
         }
     }
+}
+
+fn show_status(ledger: &std::path::Path) -> anyhow::Result<u8> {
+    let ledger = Ledger::open_existing(ledger)?;
+    let stale = ledger.stale_months()?;
+    let months = ledger.months()?;
+    if months.is_empty() {
+        println!("{} holds no published month", ledger.root().display());
+    }
+    for month in months {
+        let stale_note = match stale.iter().find(|s| s.month == month) {
+            Some(s) => format!("  STALE: {}", s.reason),
+            None => String::new(),
+        };
+        println!("{month}{stale_note}");
+        for number in ledger.versions(month)? {
+            let version = ledger.version(month, number)?;
+            let note = match &version.manifest.correction {
+                Some(c) => format!("correction of v{}: {}", c.previous_version, c.reason),
+                None => "first settlement".to_string(),
+            };
+            let totals = &version.manifest.totals;
+            println!(
+                "  v{number}  {note}; {} lines, surcharge ¥{}, payable ¥{}, holds open {}",
+                totals.order_lines,
+                totals.surcharge_lines_jpy,
+                totals.payable_jpy,
+                totals.holds_closing.count
+            );
+        }
+    }
+    Ok(if stale.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::LATER_MONTHS_STALE
+    })
+}
+
+fn verify_ledger(ledger: &std::path::Path, month: Option<Month>) -> anyhow::Result<u8> {
+    let ledger = Ledger::open_existing(ledger)?;
+    let report = verify::verify(&ledger, month)?;
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    println!(
+        "verified {} versions: {} problems",
+        report.versions_checked,
+        report.problems.len()
+    );
+    Ok(if report.problems.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::FAILED
+    })
 }
 
 fn generate_months(args: GenerateArgs) -> anyhow::Result<u8> {

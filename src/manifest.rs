@@ -57,6 +57,14 @@ pub struct OpeningHolds {
     pub holds_sha256: String,
 }
 
+/// Why a version replaced the one before it, and which one that was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub reason: String,
+    pub previous_version: u32,
+    pub previous_manifest_sha256: String,
+}
+
 /// How every input row was accounted for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowCounts {
@@ -79,6 +87,7 @@ pub struct Manifest {
     pub policy_sha256: String,
     pub naive_timestamp_zone: String,
     pub opening_holds: Option<OpeningHolds>,
+    pub correction: Option<Correction>,
     pub rows: RowCounts,
     pub totals: ControlTotals,
     pub outputs: Vec<OutputFile>,

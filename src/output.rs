@@ -15,9 +15,10 @@ use polars::prelude::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::adjustments::ClientAdjustment;
 use crate::input::files::sha256_file;
 use crate::model::{InstantNs, RejectedRow};
-use crate::settlement::{Hold, Settlement};
+use crate::settlement::{ClientCharge, Hold, HoldEventRow, LancerPayout, Settlement};
 
 pub const ORDER_LINES_FILE: &str = "order_lines.parquet";
 pub const CLIENT_CHARGES_FILE: &str = "client_charges.csv";
@@ -26,6 +27,9 @@ pub const HOLDS_FILE: &str = "holds.parquet";
 pub const HOLD_EVENTS_FILE: &str = "hold_events.csv";
 pub const REJECTED_ROWS_FILE: &str = "rejected_rows.csv";
 pub const MANIFEST_FILE: &str = "manifest.json";
+pub const ADJUSTMENTS_FOLDER: &str = "adjustments";
+pub const CLIENT_ADJUSTMENTS_FILE: &str = "adjustments/client_charges.csv";
+pub const LANCER_ADJUSTMENTS_FILE: &str = "adjustments/lancer_payouts.csv";
 
 /// An output file as the manifest records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,13 +45,15 @@ pub fn write_settlement(
     settlement: &Settlement,
     rejected_rows: &[RejectedRow],
 ) -> anyhow::Result<Vec<OutputFile>> {
+    let order_lines = write_order_lines(folder, settlement)?;
+    crate::pause::checkpoint("order-lines-written");
     Ok(vec![
-        write_order_lines(folder, settlement)?,
-        write_csv(folder, CLIENT_CHARGES_FILE, client_charge_rows(settlement))?,
-        write_csv(folder, LANCER_PAYOUTS_FILE, lancer_payout_rows(settlement))?,
+        order_lines,
+        write_csv(folder, CLIENT_CHARGES_FILE, &settlement.client_charges)?,
+        write_csv(folder, LANCER_PAYOUTS_FILE, &settlement.lancer_payouts)?,
         write_holds(folder, &settlement.holds)?,
-        write_csv(folder, HOLD_EVENTS_FILE, hold_event_rows(settlement))?,
-        write_csv(folder, REJECTED_ROWS_FILE, rejected_row_rows(rejected_rows))?,
+        write_csv(folder, HOLD_EVENTS_FILE, &settlement.hold_events)?,
+        write_csv(folder, REJECTED_ROWS_FILE, rejected_rows)?,
     ])
 }
 
@@ -183,136 +189,102 @@ fn write_parquet(folder: &Path, name: &str, mut frame: DataFrame) -> anyhow::Res
     })
 }
 
-/// A CSV file: a header and rows of already formatted fields.
-struct CsvRows {
-    header: &'static [&'static str],
-    rows: Vec<Vec<String>>,
+/// A row type of a CSV file, with its header in SPEC §8's column order.
+pub trait CsvRecord: Serialize {
+    const HEADER: &'static [&'static str];
 }
 
-fn write_csv(folder: &Path, name: &str, table: CsvRows) -> anyhow::Result<OutputFile> {
+impl CsvRecord for ClientCharge {
+    const HEADER: &'static [&'static str] = &[
+        "client_id",
+        "orders",
+        "covered_orders",
+        "amount_jpy",
+        "surcharge_jpy",
+    ];
+}
+
+impl CsvRecord for LancerPayout {
+    const HEADER: &'static [&'static str] = &[
+        "lancer_id",
+        "reward_paid_jpy",
+        "rebate_paid_jpy",
+        "released_jpy",
+        "payable_jpy",
+        "held_jpy",
+        "forfeited_jpy",
+    ];
+}
+
+impl CsvRecord for ClientAdjustment {
+    const HEADER: &'static [&'static str] = ClientCharge::HEADER;
+}
+
+impl CsvRecord for HoldEventRow {
+    const HEADER: &'static [&'static str] = &[
+        "order_id",
+        "lancer_id",
+        "event",
+        "payout_jpy",
+        "opened_month",
+    ];
+}
+
+impl CsvRecord for RejectedRow {
+    const HEADER: &'static [&'static str] = &["file", "row", "order_id", "reason", "detail"];
+}
+
+/// Writes `rows` as a CSV file named `name` (which may include a subfolder) in `folder`. The
+/// header is written explicitly so that a file with no rows still has one.
+pub fn write_csv<T: CsvRecord>(
+    folder: &Path,
+    name: &str,
+    rows: &[T],
+) -> anyhow::Result<OutputFile> {
     let path = folder.join(name);
+    let failed =
+        |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot write {}: {e}", path.display());
     let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(BufWriter::new(file));
-    writer
-        .write_record(table.header)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    for row in &table.rows {
-        writer
-            .write_record(row)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    writer.write_record(T::HEADER).map_err(|e| failed(&e))?;
+    for row in rows {
+        writer.serialize(row).map_err(|e| failed(&e))?;
     }
-    let buffered = writer
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    let mut file = buffered
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    file.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let buffered = writer.into_inner().map_err(|e| failed(&e))?;
+    let mut file = buffered.into_inner().map_err(|e| failed(&e))?;
+    file.flush().map_err(|e| failed(&e))?;
     file.sync_all()
         .with_context(|| format!("cannot flush {} to disk", path.display()))?;
     Ok(OutputFile {
         file: name.to_string(),
         sha256: sha256_file(&path)?,
-        rows: table.rows.len() as u64,
+        rows: rows.len() as u64,
     })
 }
 
-fn client_charge_rows(settlement: &Settlement) -> CsvRows {
-    CsvRows {
-        header: &[
-            "client_id",
-            "orders",
-            "covered_orders",
-            "amount_jpy",
-            "surcharge_jpy",
-        ],
-        rows: settlement
-            .client_charges
-            .iter()
-            .map(|c| {
-                vec![
-                    c.client_id.clone(),
-                    c.orders.to_string(),
-                    c.covered_orders.to_string(),
-                    c.amount_jpy.to_string(),
-                    c.surcharge_jpy.to_string(),
-                ]
-            })
-            .collect(),
+/// Reads a CSV file this job wrote back into its rows.
+pub fn read_csv<T: CsvRecord + serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("cannot read the header of {}", path.display()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if header != T::HEADER {
+        anyhow::bail!(
+            "{} has columns {header:?}, expected {:?}",
+            path.display(),
+            T::HEADER
+        );
     }
-}
-
-fn lancer_payout_rows(settlement: &Settlement) -> CsvRows {
-    CsvRows {
-        header: &[
-            "lancer_id",
-            "reward_paid_jpy",
-            "rebate_paid_jpy",
-            "released_jpy",
-            "payable_jpy",
-            "held_jpy",
-            "forfeited_jpy",
-        ],
-        rows: settlement
-            .lancer_payouts
-            .iter()
-            .map(|p| {
-                vec![
-                    p.lancer_id.clone(),
-                    p.reward_paid_jpy.to_string(),
-                    p.rebate_paid_jpy.to_string(),
-                    p.released_jpy.to_string(),
-                    p.payable_jpy.to_string(),
-                    p.held_jpy.to_string(),
-                    p.forfeited_jpy.to_string(),
-                ]
-            })
-            .collect(),
-    }
-}
-
-fn hold_event_rows(settlement: &Settlement) -> CsvRows {
-    CsvRows {
-        header: &[
-            "order_id",
-            "lancer_id",
-            "event",
-            "payout_jpy",
-            "opened_month",
-        ],
-        rows: settlement
-            .hold_events
-            .iter()
-            .map(|e| {
-                vec![
-                    e.order_id.clone(),
-                    e.lancer_id.clone(),
-                    e.event.to_string(),
-                    e.payout_jpy.to_string(),
-                    e.opened_month.to_string(),
-                ]
-            })
-            .collect(),
-    }
-}
-
-fn rejected_row_rows(rejected: &[RejectedRow]) -> CsvRows {
-    CsvRows {
-        header: &["file", "row", "order_id", "reason", "detail"],
-        rows: rejected
-            .iter()
-            .map(|r| {
-                vec![
-                    r.file.clone(),
-                    r.row.to_string(),
-                    r.order_id.clone().unwrap_or_default(),
-                    r.reason.to_string(),
-                    r.detail.clone(),
-                ]
-            })
-            .collect(),
-    }
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(index, row)| row.with_context(|| format!("{} row {}", path.display(), index + 1)))
+        .collect()
 }

@@ -47,14 +47,33 @@ pub struct Policy {
     pub service_end: DateTime<FixedOffset>,
     /// Orders placed before this instant pay no surcharge (the introductory window).
     pub surcharge_free_until: DateTime<FixedOffset>,
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "decimal_text")]
     pub surcharge_rate: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "decimal_text")]
     pub rebate_rate: Decimal,
     pub rebate_floor_jpy: i64,
     pub rounding: Rounding,
     /// IANA zone in which timestamps without a zone are read as wall-clock time.
     pub naive_timestamp_zone: String,
+}
+
+/// Rates are written as decimal strings (`"0.02"`): a TOML float would pass through binary
+/// floating point before it became a decimal, so floats are refused.
+mod decimal_text {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(rate: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(rate)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Decimal::from_str(&text)
+            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a decimal number")))
+    }
 }
 
 pub const DEFAULT_POLICY_NAME: &str = "spec-2015";

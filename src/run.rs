@@ -1,12 +1,13 @@
 //! `settle run`: one month from input files to a published ledger version.
 //!
 //! The stages, in order: take the ledger lock; find the month's place in the ledger (its
-//! opening holds and what earlier months settled); read and hash the inputs; stop early when
-//! the newest version was made from the same inputs and policy; validate; settle; check every
-//! row is accounted for; publish. Nothing is written to the ledger before the last stage, and
-//! the last stage is all or nothing.
+//! opening holds and what earlier months settled); read and hash the inputs; compare with the
+//! newest version (the same inputs, policy and opening holds publish nothing; different ones
+//! need a correction reason); validate; settle; check every row is accounted for; publish,
+//! with adjustment files for a correction; list later months the new version made stale.
+//! Nothing is written to the ledger before the publish stage, and it is all or nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -14,14 +15,17 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use tracing::{info, warn};
 
+use crate::adjustments;
 use crate::calendar::Month;
-use crate::input::{self, InputFile};
-use crate::ledger::{Ledger, Version};
-use crate::manifest::{self, Inputs, Manifest, ManifestInput, OpeningHolds, RowCounts};
+use crate::input::files::sha256_file;
+use crate::input::{self, InputFile, RawClaim, RawOrder};
+use crate::ledger::{Ledger, StaleMonth, Version};
+use crate::manifest::{self, Correction, Inputs, Manifest, ManifestInput, OpeningHolds, RowCounts};
 use crate::model::RejectedRow;
-use crate::output::{self, MANIFEST_FILE};
+use crate::output::{self, OutputFile, MANIFEST_FILE};
+use crate::pause;
 use crate::policy::Policy;
-use crate::settlement::{self, MonthInputs, Settlement};
+use crate::settlement::{self, ClientCharge, Hold, LancerPayout, MonthInputs, Settlement};
 use crate::validate::{self, Rejection};
 
 #[derive(Debug, Clone)]
@@ -33,6 +37,8 @@ pub struct RunRequest {
     pub policy: Policy,
     /// Fail, publishing nothing, when any input row is rejected.
     pub strict: bool,
+    /// Publish a new version of an already published month, for this reason.
+    pub correction: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +66,11 @@ pub struct RunSummary {
     pub holds_forfeited: u64,
     pub holds_open: u64,
     pub warnings: Vec<String>,
+    /// For a correction, the version it replaces.
+    pub corrected_version: Option<u32>,
+    /// Later published months whose opening holds no longer match, in the order to correct
+    /// them.
+    pub stale_later_months: Vec<StaleMonth>,
 }
 
 impl RunSummary {
@@ -70,10 +81,14 @@ impl RunSummary {
 
 impl fmt::Display for RunSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let replaces = match self.corrected_version {
+            Some(version) => format!(" (a correction of v{version})"),
+            None => String::new(),
+        };
         write!(
             f,
-            "settled {} as v{} in {}: {} orders settled ({} covered), surcharge total ¥{}, \
-             payable total ¥{}; holds opened {}, released {}, forfeited {}, open {}; \
+            "settled {} as v{}{replaces} in {}: {} orders settled ({} covered), surcharge total \
+             ¥{}, payable total ¥{}; holds opened {}, released {}, forfeited {}, open {}; \
              {} rows out of the month, {} rejected ({} orders, {} claims)",
             self.month,
             self.version,
@@ -101,6 +116,37 @@ pub struct StrictRejection {
     pub rejected: u64,
 }
 
+/// Raised when a published month is run again with other inputs, policy or opening holds and
+/// no correction reason; the CLI gives it its own exit code.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{month} is already published as v{version} from other {what}; to publish a correction as \
+     v{next}, run again with --correction \"REASON\"",
+    next = version + 1
+)]
+pub struct CorrectionNeeded {
+    pub month: Month,
+    pub version: u32,
+    pub what: String,
+}
+
+/// Everything read from the ledger before the month is settled.
+struct History {
+    opening_holds: Vec<Hold>,
+    opening: Option<OpeningHolds>,
+    settled_before: HashMap<String, String>,
+    newest: Option<Version>,
+}
+
+/// Everything read from the input files.
+struct ReadInputs {
+    order_files: Vec<InputFile>,
+    claim_files: Vec<InputFile>,
+    raw_orders: Vec<RawOrder>,
+    raw_claims: Vec<RawClaim>,
+    inputs: Inputs,
+}
+
 pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let rules = request.policy.rules().context("the policy is not valid")?;
     let naive_zone = request.policy.naive_zone()?;
@@ -115,78 +161,40 @@ pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
             "removed staging folders left by an interrupted run"
         );
     }
+    let history = read_history(&ledger, month)?;
+    let read = read_inputs(request, naive_zone)?;
 
-    let previous = previous_version(&ledger, month)?;
-    let opening_holds = match &previous {
-        Some(version) => ledger.holds(version)?,
-        None => Vec::new(),
-    };
-    let settled_before = ledger.settled_before(month)?;
-
-    let started = Instant::now();
-    let order_paths = input::expand_paths(&request.orders, "orders")?;
-    let claim_paths = input::expand_paths(&request.claims, "claims")?;
-    let (order_files, raw_orders) = input::read_orders(&order_paths, naive_zone, 0)?;
-    let (claim_files, raw_claims) =
-        input::read_claims(&claim_paths, naive_zone, order_files.len())?;
-    info!(
-        stage = "read",
-        order_files = order_files.len(),
-        order_rows = raw_orders.len(),
-        claim_files = claim_files.len(),
-        claim_rows = raw_claims.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-    );
-
-    let inputs = Inputs {
-        orders: order_files.iter().map(ManifestInput::from).collect(),
-        claims: claim_files.iter().map(ManifestInput::from).collect(),
-    };
     let policy_sha256 = manifest::policy_sha256(&request.policy);
-    let opening = match &previous {
-        Some(version) => Some(opening_holds_source(version)?),
-        None => None,
-    };
-    if let Some(newest) = ledger.newest(month)? {
-        let same = newest.manifest.inputs.fingerprint() == inputs.fingerprint()
-            && newest.manifest.policy_sha256 == policy_sha256
-            && newest.manifest.opening_holds == opening;
-        if same {
-            info!(stage = "compare", month = %month, version = newest.number, "unchanged");
-            return Ok(RunOutcome::Unchanged {
-                month,
-                version: newest.number,
-            });
+    let correction = match compare_with_newest(request, &history, &read.inputs, &policy_sha256)? {
+        Comparison::Same(version) => {
+            info!(stage = "compare", month = %month, version, "unchanged");
+            return Ok(RunOutcome::Unchanged { month, version });
         }
-        bail!(
-            "{month} is already published as v{} from other inputs, policy or opening holds; \
-             a correction must be published as a new version, which this build cannot do yet",
-            newest.number
-        );
-    }
+        Comparison::New(correction) => correction,
+    };
 
     let started = Instant::now();
-    let order_intake = validate::validate_orders(&raw_orders, month, |order_id| {
-        settled_before.get(order_id).cloned()
+    let order_intake = validate::validate_orders(&read.raw_orders, month, |order_id| {
+        history.settled_before.get(order_id).cloned()
     });
-    let claim_intake = validate::validate_claims(&raw_claims);
+    let claim_intake = validate::validate_claims(&read.raw_claims);
     let orders_with_rejected_claims: BTreeSet<String> = claim_intake
         .rejected
         .iter()
         .filter_map(|r| r.order_id.clone())
         .collect();
-    let all_files: Vec<&InputFile> = order_files.iter().chain(&claim_files).collect();
+    let all_files: Vec<&InputFile> = read.order_files.iter().chain(&read.claim_files).collect();
     let rejected_rows = rejected_rows(
         &all_files,
         order_intake.rejected.iter().chain(&claim_intake.rejected),
     );
     log_rejections(&rejected_rows);
     let rows = RowCounts {
-        orders_read: raw_orders.len() as u64,
+        orders_read: read.raw_orders.len() as u64,
         order_lines: order_intake.orders.len() as u64,
         orders_out_of_month: order_intake.out_of_month_rows,
         orders_rejected: order_intake.rejected.len() as u64,
-        claims_read: raw_claims.len() as u64,
+        claims_read: read.raw_claims.len() as u64,
         claims_valid: claim_intake.claims.len() as u64,
         claims_rejected: claim_intake.rejected.len() as u64,
     };
@@ -212,9 +220,9 @@ pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         orders: order_intake.orders,
         claims: &claim_intake.claims,
         orders_with_rejected_claims: &orders_with_rejected_claims,
-        opening_holds,
+        opening_holds: history.opening_holds,
     })?;
-    check_rows(&rows, &settlement, &inputs)?;
+    check_rows(&rows, &settlement, &read.inputs)?;
     for warning in &settlement.warnings {
         warn!(stage = "settle", "{warning}");
     }
@@ -234,29 +242,170 @@ pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         month: month.to_string(),
         version,
         settle_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: inputs.clone(),
+        inputs: read.inputs.clone(),
         policy: request.policy.clone(),
         policy_sha256: policy_sha256.clone(),
         naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
-        opening_holds: opening.clone(),
+        opening_holds: history.opening.clone(),
+        correction: correction.clone(),
         rows: rows.clone(),
         totals: settlement.totals.clone(),
         outputs,
         warnings: settlement.warnings.clone(),
     };
     let folder = ledger.publish(month, version, |staging| {
-        let outputs = output::write_settlement(staging, &settlement, &rejected_rows)?;
+        let mut outputs = output::write_settlement(staging, &settlement, &rejected_rows)?;
+        if let Some(previous) = &history.newest {
+            outputs.extend(write_adjustments(staging, previous, &settlement)?);
+        }
+        pause::checkpoint("before-manifest");
         write_manifest(staging, &manifest_for(outputs))
     })?;
     info!(stage = "publish", month = %month, version, elapsed_ms = started.elapsed().as_millis() as u64);
 
-    Ok(RunOutcome::Published(summary(
-        month,
-        version,
-        folder,
-        rows,
-        &settlement,
-    )))
+    let stale_later_months: Vec<StaleMonth> = ledger
+        .stale_months()?
+        .into_iter()
+        .filter(|stale| stale.month > month)
+        .collect();
+    let mut summary = summary(month, version, folder, rows, &settlement);
+    summary.corrected_version = correction.map(|c| c.previous_version);
+    summary.stale_later_months = stale_later_months;
+    Ok(RunOutcome::Published(summary))
+}
+
+fn read_history(ledger: &Ledger, month: Month) -> anyhow::Result<History> {
+    let previous = previous_version(ledger, month)?;
+    if let Some(previous) = &previous {
+        let stale = ledger.stale_months()?;
+        if let Some(stale) = stale.iter().find(|stale| stale.month == previous.month) {
+            bail!(
+                "{} is stale ({}); correct it before settling {month}",
+                stale.month,
+                stale.reason
+            );
+        }
+    }
+    let opening_holds = match &previous {
+        Some(version) => ledger.holds(version)?,
+        None => Vec::new(),
+    };
+    let opening = match &previous {
+        Some(version) => Some(OpeningHolds {
+            month: version.month.to_string(),
+            version: version.number,
+            holds_sha256: version.holds_sha256()?,
+        }),
+        None => None,
+    };
+    Ok(History {
+        opening_holds,
+        opening,
+        settled_before: ledger.settled_before(month)?,
+        newest: ledger.newest(month)?,
+    })
+}
+
+fn read_inputs(request: &RunRequest, naive_zone: chrono_tz::Tz) -> anyhow::Result<ReadInputs> {
+    let started = Instant::now();
+    let order_paths = input::expand_paths(&request.orders, "orders")?;
+    let claim_paths = input::expand_paths(&request.claims, "claims")?;
+    let (order_files, raw_orders) = input::read_orders(&order_paths, naive_zone, 0)?;
+    let (claim_files, raw_claims) =
+        input::read_claims(&claim_paths, naive_zone, order_files.len())?;
+    info!(
+        stage = "read",
+        order_files = order_files.len(),
+        order_rows = raw_orders.len(),
+        claim_files = claim_files.len(),
+        claim_rows = raw_claims.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+    );
+    let inputs = Inputs {
+        orders: order_files.iter().map(ManifestInput::from).collect(),
+        claims: claim_files.iter().map(ManifestInput::from).collect(),
+    };
+    Ok(ReadInputs {
+        order_files,
+        claim_files,
+        raw_orders,
+        raw_claims,
+        inputs,
+    })
+}
+
+enum Comparison {
+    /// The newest version was made from the same inputs, policy and opening holds.
+    Same(u32),
+    /// A version is to be published: the first, or a correction of the newest.
+    New(Option<Correction>),
+}
+
+fn compare_with_newest(
+    request: &RunRequest,
+    history: &History,
+    inputs: &Inputs,
+    policy_sha256: &str,
+) -> anyhow::Result<Comparison> {
+    let Some(newest) = &history.newest else {
+        if request.correction.is_some() {
+            bail!(
+                "{} has no published version to correct; run it without --correction",
+                request.month
+            );
+        }
+        return Ok(Comparison::New(None));
+    };
+    let mut changed = Vec::new();
+    if newest.manifest.inputs.fingerprint() != inputs.fingerprint() {
+        changed.push("inputs");
+    }
+    if newest.manifest.policy_sha256 != policy_sha256 {
+        changed.push("policy");
+    }
+    if newest.manifest.opening_holds != history.opening {
+        changed.push("opening holds");
+    }
+    if changed.is_empty() {
+        return Ok(Comparison::Same(newest.number));
+    }
+    let Some(reason) = &request.correction else {
+        return Err(CorrectionNeeded {
+            month: request.month,
+            version: newest.number,
+            what: changed.join(", "),
+        }
+        .into());
+    };
+    if reason.trim().is_empty() {
+        bail!("--correction needs a reason finance can read later");
+    }
+    Ok(Comparison::New(Some(Correction {
+        reason: reason.clone(),
+        previous_version: newest.number,
+        previous_manifest_sha256: sha256_file(&newest.path.join(MANIFEST_FILE))?,
+    })))
+}
+
+/// Writes the differences from the previous version, per client and per lancer.
+fn write_adjustments(
+    staging: &Path,
+    previous: &Version,
+    settlement: &Settlement,
+) -> anyhow::Result<Vec<OutputFile>> {
+    let old_clients: Vec<ClientCharge> =
+        output::read_csv(&previous.path.join(output::CLIENT_CHARGES_FILE))?;
+    let old_lancers: Vec<LancerPayout> =
+        output::read_csv(&previous.path.join(output::LANCER_PAYOUTS_FILE))?;
+    let clients = adjustments::client_adjustments(&old_clients, &settlement.client_charges)?;
+    let lancers = adjustments::lancer_adjustments(&old_lancers, &settlement.lancer_payouts)?;
+
+    let folder = staging.join(output::ADJUSTMENTS_FOLDER);
+    std::fs::create_dir(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    Ok(vec![
+        output::write_csv(staging, output::CLIENT_ADJUSTMENTS_FILE, &clients)?,
+        output::write_csv(staging, output::LANCER_ADJUSTMENTS_FILE, &lancers)?,
+    ])
 }
 
 /// The version whose open holds month `month` starts from, if the ledger has earlier months.
@@ -283,25 +432,6 @@ fn previous_version(ledger: &Ledger, month: Month) -> anyhow::Result<Option<Vers
             ledger.root().display()
         ),
     }
-}
-
-fn opening_holds_source(version: &Version) -> anyhow::Result<OpeningHolds> {
-    let holds = version
-        .manifest
-        .outputs
-        .iter()
-        .find(|file| file.file == output::HOLDS_FILE)
-        .with_context(|| {
-            format!(
-                "manifest of {} v{} lists no holds file",
-                version.month, version.number
-            )
-        })?;
-    Ok(OpeningHolds {
-        month: version.month.to_string(),
-        version: version.number,
-        holds_sha256: holds.sha256.clone(),
-    })
 }
 
 /// Rejected rows with file names, sorted by file and row. Ids that would run as a formula in
@@ -409,5 +539,7 @@ fn summary(
         holds_forfeited: totals.holds_forfeited.count,
         holds_open: totals.holds_closing.count,
         warnings: settlement.warnings.clone(),
+        corrected_version: None,
+        stale_later_months: Vec::new(),
     }
 }

@@ -37,7 +37,7 @@ pub struct Hold {
     pub claim_ids: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HoldEventRow {
     pub order_id: String,
     pub lancer_id: String,
@@ -46,7 +46,7 @@ pub struct HoldEventRow {
     pub opened_month: Month,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClientCharge {
     pub client_id: String,
     pub orders: u64,
@@ -55,7 +55,7 @@ pub struct ClientCharge {
     pub surcharge_jpy: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LancerPayout {
     pub lancer_id: String,
     pub reward_paid_jpy: i64,

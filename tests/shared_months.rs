@@ -38,6 +38,7 @@ fn settle_chain(shared: &Path, months: &[&str]) {
             ledger: ledger.path().to_path_buf(),
             policy: Policy::default(),
             strict: true,
+            correction: None,
         };
         let outcome = run::run(&request).unwrap_or_else(|e| panic!("{month}: {e:#}"));
         let RunOutcome::Published(summary) = outcome else {

@@ -22,6 +22,7 @@ use crate::input::columns::ParquetFile;
 use crate::input::Field;
 use crate::manifest::Manifest;
 use crate::output::{HOLDS_FILE, MANIFEST_FILE, ORDER_LINES_FILE};
+use crate::pause;
 use crate::settlement::Hold;
 
 const STAGING_FOLDER: &str = ".staging";
@@ -39,11 +40,50 @@ pub struct Version {
     pub manifest: Manifest,
 }
 
+/// A published month that must be corrected because an earlier month changed under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleMonth {
+    pub month: Month,
+    pub version: u32,
+    pub reason: String,
+}
+
+impl Version {
+    /// The sha256 of this version's `holds.parquet`, as its manifest records it.
+    pub fn holds_sha256(&self) -> anyhow::Result<String> {
+        self.output_sha256(HOLDS_FILE)
+    }
+
+    pub fn output_sha256(&self, file: &str) -> anyhow::Result<String> {
+        self.manifest
+            .outputs
+            .iter()
+            .find(|output| output.file == file)
+            .map(|output| output.sha256.clone())
+            .with_context(|| {
+                format!(
+                    "manifest of {} v{} lists no {file}",
+                    self.month, self.number
+                )
+            })
+    }
+}
+
 impl Ledger {
     /// Opens the ledger at `root`, creating the folder when it does not exist yet.
     pub fn open(root: &Path) -> anyhow::Result<Ledger> {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create ledger folder {}", root.display()))?;
+        Ok(Ledger {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Opens a ledger that must already exist, for commands that only read.
+    pub fn open_existing(root: &Path) -> anyhow::Result<Ledger> {
+        if !root.is_dir() {
+            bail!("ledger folder {} does not exist", root.display());
+        }
         Ok(Ledger {
             root: root.to_path_buf(),
         })
@@ -120,6 +160,50 @@ impl Ledger {
         }
     }
 
+    /// Every published month whose newest version no longer starts from the holds of the
+    /// newest version of the month before it, in order. A month after a stale month is stale
+    /// too, since its own opening holds may change when the stale month is corrected.
+    pub fn stale_months(&self) -> anyhow::Result<Vec<StaleMonth>> {
+        let mut stale = Vec::new();
+        let mut previous: Option<(Version, bool)> = None;
+        for month in self.months()? {
+            let Some(version) = self.newest(month)? else {
+                continue;
+            };
+            let reason = match &previous {
+                None => None,
+                Some((_, true)) => Some(format!(
+                    "it starts from {}, which is stale",
+                    month.previous()
+                )),
+                Some((before, false)) => {
+                    let expected = before.holds_sha256()?;
+                    match &version.manifest.opening_holds {
+                        Some(opening) if opening.holds_sha256 == expected => None,
+                        Some(opening) => Some(format!(
+                            "it started from the holds of {} v{}, and {} v{} now holds others",
+                            opening.month, opening.version, before.month, before.number
+                        )),
+                        None => Some(format!(
+                            "it started from no holds, before {} existed",
+                            before.month
+                        )),
+                    }
+                }
+            };
+            let is_stale = reason.is_some();
+            if let Some(reason) = reason {
+                stale.push(StaleMonth {
+                    month,
+                    version: version.number,
+                    reason,
+                });
+            }
+            previous = Some((version, is_stale));
+        }
+        Ok(stale)
+    }
+
     /// The holds open at the cutoff of a published version.
     pub fn holds(&self, version: &Version) -> anyhow::Result<Vec<Hold>> {
         read_holds(&version.path.join(HOLDS_FILE))
@@ -165,8 +249,10 @@ impl Ledger {
         std::fs::create_dir(&staging)
             .with_context(|| format!("cannot create {}", staging.display()))?;
 
+        pause::checkpoint("staging-created");
         write(&staging)?;
         sync_dir(&staging)?;
+        pause::checkpoint("staged");
 
         let month_folder = self.root.join(month.to_string());
         std::fs::create_dir_all(&month_folder)
@@ -187,6 +273,7 @@ impl Ledger {
             )
         })?;
         sync_dir(&month_folder)?;
+        pause::checkpoint("published");
         Ok(target)
     }
 
