@@ -8,7 +8,7 @@ ledger="${1:-ledger}"
 cargo build --quiet --locked
 settle="${CARGO_TARGET_DIR:-target}/debug/settle"
 
-for folder in sample_data/????-??/; do
+for folder in sample_data/????-??; do
   month=$(basename "$folder")
   status=0
   "$settle" run --month "$month" --orders "$folder/orders.parquet" \

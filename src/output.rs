@@ -67,7 +67,7 @@ fn instants(name: &str, values: Vec<InstantNs>) -> anyhow::Result<Column> {
     Ok(series.into())
 }
 
-fn text<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
+pub(crate) fn text<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
     Column::new(name.into(), values.collect::<Vec<&str>>())
 }
 
@@ -172,21 +172,26 @@ fn write_holds(folder: &Path, holds: &[Hold]) -> anyhow::Result<OutputFile> {
     write_parquet(folder, HOLDS_FILE, DataFrame::new(holds.len(), columns)?)
 }
 
-fn write_parquet(folder: &Path, name: &str, mut frame: DataFrame) -> anyhow::Result<OutputFile> {
+fn write_parquet(folder: &Path, name: &str, frame: DataFrame) -> anyhow::Result<OutputFile> {
     let path = folder.join(name);
-    let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
     let rows = frame.height() as u64;
-    ParquetWriter::new(&file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .finish(&mut frame)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.sync_all()
-        .with_context(|| format!("cannot flush {} to disk", path.display()))?;
+    write_frame(&path, frame)?;
     Ok(OutputFile {
         file: name.to_string(),
         sha256: sha256_file(&path)?,
         rows,
     })
+}
+
+/// Writes a frame as a zstd-compressed Parquet file and flushes it to disk.
+pub(crate) fn write_frame(path: &Path, mut frame: DataFrame) -> anyhow::Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    ParquetWriter::new(&file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut frame)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.sync_all()
+        .with_context(|| format!("cannot flush {} to disk", path.display()))
 }
 
 /// A row type of a CSV file, with its header in SPEC §8's column order.

@@ -3,56 +3,30 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use settle::calendar::Month;
 use settle::ledger::Ledger;
-
-const SETTLE: &str = env!("CARGO_BIN_EXE_settle");
-
-fn shared_month(month: &str) -> Option<(PathBuf, PathBuf)> {
-    let folder = support::shared_dir()?.join("data/months").join(month);
-    Some((folder.join("orders.parquet"), folder.join("claims.parquet")))
-}
+use support::{run_command, sample_month, stderr, versions};
 
 fn run(month: &str, orders: &Path, claims: &Path, ledger: &Path, extra: &[&str]) -> Output {
-    Command::new(SETTLE)
-        .args(["run", "--month", month, "--orders"])
-        .arg(orders)
-        .arg("--claims")
-        .arg(claims)
-        .arg("--ledger")
-        .arg(ledger)
+    run_command(month, orders, claims, ledger)
         .args(extra)
         .output()
         .expect("settle runs")
 }
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn published_versions(ledger: &Path, month: &str) -> Vec<u32> {
-    Ledger::open(ledger)
-        .unwrap()
-        .versions(month.parse::<Month>().unwrap())
-        .unwrap()
-}
-
 #[test]
 fn a_month_publishes_v1_and_prints_its_summary() {
-    let Some((orders, claims)) = shared_month("2017-12") else {
-        return;
-    };
+    let (orders, claims) = sample_month("2015-10");
     let ledger = tempfile::tempdir().unwrap();
 
-    let output = run("2017-12", &orders, &claims, ledger.path(), &[]);
+    let output = run("2015-10", &orders, &claims, ledger.path(), &[]);
 
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stderr(&output);
-    assert!(text.contains("settled 2017-12 as v1"), "{text}");
-    assert!(text.contains("401 orders settled (79 covered)"), "{text}");
+    assert!(text.contains("settled 2015-10 as v1"), "{text}");
+    assert!(text.contains("306 orders settled (7 covered)"), "{text}");
     assert!(
         text.contains("holds opened 4, released 0, forfeited 0, open 4"),
         "{text}"
@@ -67,7 +41,7 @@ fn a_month_publishes_v1_and_prints_its_summary() {
         "manifest.json",
     ] {
         assert!(
-            ledger.path().join("2017-12/v1").join(file).is_file(),
+            ledger.path().join("2015-10/v1").join(file).is_file(),
             "{file} missing"
         );
     }
@@ -75,36 +49,7 @@ fn a_month_publishes_v1_and_prints_its_summary() {
 
 #[test]
 fn running_a_month_again_with_the_same_inputs_publishes_nothing() {
-    let Some((orders, claims)) = shared_month("2017-12") else {
-        return;
-    };
-    let ledger = tempfile::tempdir().unwrap();
-    assert_eq!(
-        run("2017-12", &orders, &claims, ledger.path(), &[])
-            .status
-            .code(),
-        Some(0)
-    );
-    let manifest_before = std::fs::read(ledger.path().join("2017-12/v1/manifest.json")).unwrap();
-
-    let again = run("2017-12", &orders, &claims, ledger.path(), &[]);
-
-    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert!(
-        stderr(&again).contains("nothing new was written"),
-        "{}",
-        stderr(&again)
-    );
-    assert_eq!(published_versions(ledger.path(), "2017-12"), [1]);
-    let manifest_after = std::fs::read(ledger.path().join("2017-12/v1/manifest.json")).unwrap();
-    assert_eq!(manifest_before, manifest_after);
-}
-
-#[test]
-fn a_month_whose_previous_month_is_missing_is_refused_by_name() {
-    let Some((orders, claims)) = shared_month("2015-10") else {
-        return;
-    };
+    let (orders, claims) = sample_month("2015-10");
     let ledger = tempfile::tempdir().unwrap();
     assert_eq!(
         run("2015-10", &orders, &claims, ledger.path(), &[])
@@ -112,7 +57,32 @@ fn a_month_whose_previous_month_is_missing_is_refused_by_name() {
             .code(),
         Some(0)
     );
-    let (december_orders, december_claims) = shared_month("2015-12").unwrap();
+    let manifest_before = std::fs::read(ledger.path().join("2015-10/v1/manifest.json")).unwrap();
+
+    let again = run("2015-10", &orders, &claims, ledger.path(), &[]);
+
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("nothing new was written"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(versions(ledger.path(), "2015-10"), [1]);
+    let manifest_after = std::fs::read(ledger.path().join("2015-10/v1/manifest.json")).unwrap();
+    assert_eq!(manifest_before, manifest_after);
+}
+
+#[test]
+fn a_month_whose_previous_month_is_missing_is_refused_by_name() {
+    let (orders, claims) = sample_month("2015-10");
+    let ledger = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run("2015-10", &orders, &claims, ledger.path(), &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let (december_orders, december_claims) = sample_month("2015-12");
 
     let output = run(
         "2015-12",
@@ -128,16 +98,14 @@ fn a_month_whose_previous_month_is_missing_is_refused_by_name() {
         "{}",
         stderr(&output)
     );
-    assert!(published_versions(ledger.path(), "2015-12").is_empty());
+    assert!(versions(ledger.path(), "2015-12").is_empty());
 }
 
 #[test]
 fn a_month_before_the_ledger_starts_is_refused() {
-    let Some((orders, claims)) = shared_month("2015-11") else {
-        return;
-    };
+    let (orders, claims) = sample_month("2015-11");
     let ledger = tempfile::tempdir().unwrap();
-    let (october_orders, october_claims) = shared_month("2015-10").unwrap();
+    let (october_orders, october_claims) = sample_month("2015-10");
     assert_eq!(
         run("2015-11", &orders, &claims, ledger.path(), &[])
             .status
@@ -163,14 +131,12 @@ fn a_month_before_the_ledger_starts_is_refused() {
 
 #[test]
 fn a_locked_ledger_refuses_a_second_run_naming_the_holder() {
-    let Some((orders, claims)) = shared_month("2017-12") else {
-        return;
-    };
+    let (orders, claims) = sample_month("2015-10");
     let ledger = tempfile::tempdir().unwrap();
     let held = Ledger::open(ledger.path()).unwrap();
-    let _lock = held.lock("2017-12".parse().unwrap()).unwrap();
+    let _lock = held.lock("2015-10".parse().unwrap()).unwrap();
 
-    let output = run("2017-12", &orders, &claims, ledger.path(), &[]);
+    let output = run("2015-10", &orders, &claims, ledger.path(), &[]);
 
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     let text = stderr(&output);
@@ -178,38 +144,34 @@ fn a_locked_ledger_refuses_a_second_run_naming_the_holder() {
         text.contains(&format!("pid {}", std::process::id())),
         "{text}"
     );
-    assert!(text.contains("settling 2017-12"), "{text}");
-    assert!(published_versions(ledger.path(), "2017-12").is_empty());
+    assert!(text.contains("settling 2015-10"), "{text}");
+    assert!(versions(ledger.path(), "2015-10").is_empty());
 }
 
 #[test]
 fn a_file_that_is_not_parquet_fails_naming_it_and_publishes_nothing() {
-    let Some((_, claims)) = shared_month("2017-12") else {
-        return;
-    };
+    let (_, claims) = sample_month("2015-10");
     let folder = tempfile::tempdir().unwrap();
     let orders = folder.path().join("orders.parquet");
     std::fs::write(&orders, "order_id,amount_jpy\nO-1,100\n").unwrap();
     let ledger = folder.path().join("ledger");
 
-    let output = run("2017-12", &orders, &claims, &ledger, &[]);
+    let output = run("2015-10", &orders, &claims, &ledger, &[]);
 
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
     assert!(text.contains("is not a readable Parquet file"), "{text}");
     assert!(text.contains(&orders.display().to_string()), "{text}");
-    assert!(published_versions(&ledger, "2017-12").is_empty());
+    assert!(versions(&ledger, "2015-10").is_empty());
 }
 
 #[test]
 fn a_file_lacking_a_column_names_the_column() {
-    let Some((orders, claims)) = shared_month("2017-12") else {
-        return;
-    };
+    let (orders, claims) = sample_month("2015-10");
     let ledger = tempfile::tempdir().unwrap();
 
     // The claims file lacks every order column but order_id.
-    let output = run("2017-12", &claims, &orders, ledger.path(), &[]);
+    let output = run("2015-10", &claims, &orders, ledger.path(), &[]);
 
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
@@ -221,7 +183,7 @@ fn a_file_lacking_a_column_names_the_column() {
 
 #[test]
 fn a_malformed_month_is_a_usage_error() {
-    let output = Command::new(SETTLE)
+    let output = Command::new(env!("CARGO_BIN_EXE_settle"))
         .args([
             "run", "--month", "2015-13", "--orders", "x", "--claims", "y", "--ledger", "z",
         ])
@@ -233,13 +195,11 @@ fn a_malformed_month_is_a_usage_error() {
 
 #[test]
 fn json_logs_are_one_object_per_line() {
-    let Some((orders, claims)) = shared_month("2017-12") else {
-        return;
-    };
+    let (orders, claims) = sample_month("2015-10");
     let ledger = tempfile::tempdir().unwrap();
 
     let output = run(
-        "2017-12",
+        "2015-10",
         &orders,
         &claims,
         ledger.path(),

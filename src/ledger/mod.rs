@@ -265,6 +265,7 @@ impl Ledger {
                 target.display()
             );
         }
+        pause::checkpoint("before-rename");
         std::fs::rename(&staging, &target).with_context(|| {
             format!(
                 "cannot move {} into place at {}",

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
@@ -128,4 +129,37 @@ pub fn shared_dir() -> Option<std::path::PathBuf> {
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
     };
     dir.join("data").is_dir().then_some(dir)
+}
+
+/// A month of the project's own sample data: its orders and claims files.
+pub fn sample_month(month: &str) -> (PathBuf, PathBuf) {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_data")
+        .join(month);
+    (folder.join("orders.parquet"), folder.join("claims.parquet"))
+}
+
+/// `settle run` for one month, ready for more arguments.
+pub fn run_command(month: &str, orders: &Path, claims: &Path, ledger: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_settle"));
+    command
+        .args(["run", "--month", month, "--orders"])
+        .arg(orders)
+        .arg("--claims")
+        .arg(claims)
+        .arg("--ledger")
+        .arg(ledger);
+    command
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The published version numbers of a month in a ledger.
+pub fn versions(ledger: &Path, month: &str) -> Vec<u32> {
+    let ledger = settle::ledger::Ledger::open(ledger).expect("a ledger");
+    ledger
+        .versions(month.parse().expect("a month"))
+        .expect("readable versions")
 }
