@@ -6,6 +6,7 @@
 
 pub mod adjustments;
 pub mod calendar;
+pub mod encodings;
 pub mod generate;
 pub mod input;
 pub mod ledger;

@@ -33,6 +33,12 @@ pub struct ParquetFile {
 impl ParquetFile {
     /// Opens `path` and reads `columns`, all of which must exist.
     pub fn open(path: &Path, what: &str, columns: &[&str]) -> anyhow::Result<ParquetFile> {
+        without_panics(what, path, || {
+            ParquetFile::open_unguarded(path, what, columns)
+        })
+    }
+
+    fn open_unguarded(path: &Path, what: &str, columns: &[&str]) -> anyhow::Result<ParquetFile> {
         let shown = path.display();
         let file = File::open(path).with_context(|| format!("cannot open {what} file {shown}"))?;
         let reader = SerializedFileReader::new(file)
@@ -60,6 +66,7 @@ impl ParquetFile {
                 top_level.join(", ")
             );
         }
+        check_pages(&reader, what, path)?;
         let int96_columns = schema
             .columns()
             .iter()
@@ -67,11 +74,7 @@ impl ParquetFile {
             .map(|column| column.path().string())
             .collect();
 
-        let file = File::open(path).with_context(|| format!("cannot open {what} file {shown}"))?;
-        let frame = ParquetReader::new(file)
-            .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
-            .finish()
-            .with_context(|| format!("cannot read {what} file {shown}"))?;
+        let frame = decode(path, what, columns)?;
         if frame.height() as u64 != rows {
             bail!(
                 "{what} file {shown} declares {rows} rows but {} could be read",
@@ -209,6 +212,90 @@ impl ParquetFile {
             .map(|raw| raw.map_or(Field::Missing, Field::Value))
             .collect())
     }
+}
+
+/// Decodes `columns` of the file with polars.
+fn decode(path: &Path, what: &str, columns: &[&str]) -> anyhow::Result<DataFrame> {
+    let file =
+        File::open(path).with_context(|| format!("cannot open {what} file {}", path.display()))?;
+    let names: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    ParquetReader::new(file)
+        .with_columns(Some(names))
+        .finish()
+        .with_context(|| format!("cannot read {what} file {}", path.display()))
+}
+
+/// Runs `read` and turns a panic inside it into an error naming the file.
+///
+/// Both Parquet libraries assert, rather than report, some kinds of damage (a negative offset
+/// in the footer, a page whose bit width is impossible). One damaged export must not take the
+/// job down with a stack trace, so such a file becomes an ordinary file-level error.
+fn without_panics<T>(
+    what: &str,
+    path: &Path,
+    read: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no reason given");
+            bail!(
+                "{what} file {} is damaged: the Parquet reader failed ({reason})",
+                path.display()
+            )
+        }
+    }
+}
+
+/// Walks every page of every column chunk with the `parquet` crate before polars decodes the
+/// file: each page is read and decompressed, and its value count must fit its row group.
+///
+/// A damaged page header can claim billions of values, and polars would try to allocate room
+/// for them and abort the process; this walk turns such a file into an error naming it.
+fn check_pages(reader: &SerializedFileReader<File>, what: &str, path: &Path) -> anyhow::Result<()> {
+    let shown = path.display();
+    for group_index in 0..reader.num_row_groups() {
+        let group = reader.get_row_group(group_index).with_context(|| {
+            format!("{what} file {shown}: row group {group_index} is unreadable")
+        })?;
+        let group_rows = u64::try_from(group.metadata().num_rows()).unwrap_or(u64::MAX);
+        for column_index in 0..group.num_columns() {
+            let column = group.metadata().column(column_index);
+            let damaged = |detail: String| {
+                anyhow::anyhow!(
+                    "{what} file {shown} is damaged: row group {group_index}, column {}: {detail}",
+                    column.column_path().string()
+                )
+            };
+            let mut pages = group
+                .get_column_page_reader(column_index)
+                .map_err(|e| damaged(e.to_string()))?;
+            let mut values: u64 = 0;
+            while let Some(page) = pages.get_next_page().map_err(|e| damaged(e.to_string()))? {
+                if page.page_type() == parquet::basic::PageType::DICTIONARY_PAGE {
+                    continue;
+                }
+                values += u64::from(page.num_values());
+                if values > group_rows {
+                    return Err(damaged(format!(
+                        "its pages hold {values} values in a row group of {group_rows} rows"
+                    )));
+                }
+            }
+            let declared = u64::try_from(column.num_values()).unwrap_or(u64::MAX);
+            if values != group_rows || values != declared {
+                return Err(damaged(format!(
+                    "its pages hold {values} values, its metadata says {declared}, in a row \
+                     group of {group_rows} rows"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn out_of_range(name: &str, raw: i64) -> Field<InstantNs> {
