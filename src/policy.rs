@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{datetime_to_ns, parse_zone};
 use crate::model::InstantNs;
+use crate::rules::ExactRate;
 
 /// How a fraction of a yen becomes whole yen. Amounts are never negative, so `down` and `up`
 /// are towards and away from zero.
@@ -105,6 +106,9 @@ pub struct Rules {
     pub rebate_rate: Decimal,
     pub rebate_floor_jpy: i64,
     pub rounding: Rounding,
+    /// The two rates as exact fractions, for applying them without `Decimal` arithmetic.
+    pub surcharge_fraction: ExactRate,
+    pub rebate_fraction: ExactRate,
 }
 
 impl Policy {
@@ -132,6 +136,8 @@ impl Policy {
             rebate_rate: self.rebate_rate,
             rebate_floor_jpy: self.rebate_floor_jpy,
             rounding: self.rounding,
+            surcharge_fraction: ExactRate::new(self.surcharge_rate),
+            rebate_fraction: ExactRate::new(self.rebate_rate),
         };
         if rules.service_start_ns >= rules.service_end_ns {
             bail!("service_start must be before service_end");

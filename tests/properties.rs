@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use settle::calendar::Month;
 use settle::model::{Claim, ClaimStatus, HoldEvent, Order, PayoutDecision, PayoutStatus, WorkType};
 use settle::policy::{Policy, Rounding};
+use settle::rules::{self, ExactRate};
 use settle::settlement::{settle, Hold, MonthInputs, Settlement};
 
 const MONTHS: [&str; 3] = ["2015-11", "2015-12", "2016-01"];
@@ -254,5 +255,46 @@ proptest! {
                 prop_assert!(earlier.is_none(), "{} was {:?} and then {}", order_id, earlier, outcome);
             }
         }
+    }
+}
+
+/// A rate between 0 and 1 with up to `max_scale` decimal places, as a policy may write one.
+fn rate(max_scale: u32) -> impl Strategy<Value = rust_decimal::Decimal> {
+    (0u32..=max_scale).prop_flat_map(|scale| {
+        let one = 10i64.pow(scale);
+        (0..=one).prop_map(move |mantissa| rust_decimal::Decimal::new(mantissa, scale))
+    })
+}
+
+/// An amount and a rate whose product `Decimal` holds exactly (at most 28 digits), so that it
+/// is a fair reference: any amount at all with rates of up to 3 places (the policy's are 0.02
+/// and 0.003), or amounts up to 10^15 yen with rates of up to 12 places.
+fn amount_and_rate() -> impl Strategy<Value = (i64, rust_decimal::Decimal)> {
+    let any_amount = prop_oneof![
+        1i64..1_000_000,
+        any::<i64>(),
+        Just(i64::MAX),
+        Just(i64::MIN + 1),
+    ];
+    prop_oneof![
+        (any_amount, rate(3)),
+        (-1_000_000_000_000_000i64..=1_000_000_000_000_000, rate(12)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+    /// The integer arithmetic that applies rates in the hot path gives exactly what decimal
+    /// arithmetic gives, in every rounding mode.
+    #[test]
+    fn exact_rates_round_as_decimal_arithmetic_does(
+        (amount_jpy, rate) in amount_and_rate(),
+        rounding in rounding(),
+    ) {
+        let decimal = rules::apply_rate_in_decimal(amount_jpy, rate, rounding).unwrap();
+        let exact = ExactRate::new(rate).apply(amount_jpy, rounding);
+        prop_assert_eq!(exact, Some(decimal), "{} × {} {:?}", amount_jpy, rate, rounding);
+        prop_assert_eq!(rules::apply_rate(amount_jpy, rate, rounding).unwrap(), decimal);
     }
 }
