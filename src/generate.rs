@@ -27,6 +27,8 @@ use crate::calendar::{datetime_to_ns, format_jst, Month};
 use crate::model::{Claim, ClaimStatus, InstantNs, Order, PayoutDecision, WorkType};
 use crate::output::{text, write_frame};
 
+pub mod bulk;
+
 pub const ORDERS_FILE: &str = "orders.parquet";
 pub const CLAIMS_FILE: &str = "claims.parquet";
 
@@ -212,7 +214,7 @@ fn lancers(seed: u64) -> Vec<Lancer> {
 }
 
 /// An index skewed towards the low end, so that some clients order far more than others.
-fn skewed_index(rng: &mut StdRng, count: usize) -> usize {
+fn skewed_index(rng: &mut impl Rng, count: usize) -> usize {
     rng.random_range(0..count).min(rng.random_range(0..count))
 }
 
@@ -221,11 +223,11 @@ fn whole_seconds(instant_ns: i64) -> i64 {
 }
 
 /// A duration between `low_ns` and `high_ns`, in whole seconds.
-fn duration_ns(rng: &mut StdRng, low_ns: i64, high_ns: i64) -> i64 {
+fn duration_ns(rng: &mut impl Rng, low_ns: i64, high_ns: i64) -> i64 {
     whole_seconds(rng.random_range(low_ns..=high_ns))
 }
 
-fn random_work_type(rng: &mut StdRng) -> WorkType {
+fn random_work_type(rng: &mut impl Rng) -> WorkType {
     match rng.random_range(0..100) {
         0..70 => WorkType::ProjectFixed,
         70..82 => WorkType::ProjectHourly,
@@ -241,7 +243,7 @@ fn round_down_to(value_jpy: i64, step_jpy: i64) -> i64 {
 
 /// An order amount from ¥1,000 to ¥400,000, shaped by how the work was contracted: tasks are
 /// small, competition prizes and fixed prices are often round, hourly work is rate × hours.
-fn random_amount_jpy(rng: &mut StdRng, work_type: WorkType) -> i64 {
+fn random_amount_jpy(rng: &mut impl Rng, work_type: WorkType) -> i64 {
     match work_type {
         WorkType::Task => round_down_to(rng.random_range(1_000..=20_000), 100),
         WorkType::Competition => round_down_to(rng.random_range(5_000..=100_000), 1_000),
@@ -272,7 +274,7 @@ fn reward_jpy(amount_jpy: i64) -> i64 {
 }
 
 /// How long the work took, from order to completion, by kind of work.
-fn random_work_ns(rng: &mut StdRng, work_type: WorkType) -> i64 {
+fn random_work_ns(rng: &mut impl Rng, work_type: WorkType) -> i64 {
     match work_type {
         WorkType::ProjectFixed => duration_ns(rng, DAY_NS, 45 * DAY_NS),
         WorkType::ProjectHourly => duration_ns(rng, 7 * DAY_NS, 31 * DAY_NS),
@@ -282,7 +284,7 @@ fn random_work_ns(rng: &mut StdRng, work_type: WorkType) -> i64 {
 }
 
 /// How long a request waited for its order: projects are negotiated, the rest start at once.
-fn random_request_wait_ns(rng: &mut StdRng, work_type: WorkType) -> i64 {
+fn random_request_wait_ns(rng: &mut impl Rng, work_type: WorkType) -> i64 {
     match work_type {
         WorkType::ProjectFixed | WorkType::ProjectHourly => duration_ns(rng, 0, 21 * DAY_NS),
         WorkType::Competition | WorkType::Task => duration_ns(rng, 0, 2 * DAY_NS),

@@ -81,10 +81,12 @@ Example:
         month: Option<Month>,
     },
 
-    /// Write seeded sample months of orders and claims, worked examples of SPEC.md included.
+    /// Write seeded sample months of orders and claims, worked examples of SPEC.md included, or
+    /// with --bulk one large month for benchmarks.
     #[command(after_help = "\
-Example:
-  settle generate --out sample_data --from 2015-10 --through 2016-01 --seed 20151007")]
+Examples:
+  settle generate --out sample_data --from 2015-10 --through 2016-01 --seed 20151007
+  settle generate --bulk 10000000 --month 2016-03 --out bench/data/10000000")]
     Generate(GenerateArgs),
 }
 
@@ -141,6 +143,15 @@ struct GenerateArgs {
     /// Random orders per month, besides the worked examples.
     #[arg(long, default_value_t = 300)]
     orders_per_month: usize,
+
+    /// Write one large month of this many orders instead, in row groups of a million, with
+    /// about one client per 6 orders, one lancer per 4 and a claim on one order in 200.
+    #[arg(long, value_name = "ORDERS", conflicts_with_all = ["from", "through", "orders_per_month"])]
+    bulk: Option<u64>,
+
+    /// The month of a --bulk month.
+    #[arg(long, default_value = "2016-03", requires = "bulk")]
+    month: Month,
 }
 
 fn main() -> ExitCode {
@@ -290,6 +301,16 @@ fn verify_ledger(ledger: &std::path::Path, month: Option<Month>) -> anyhow::Resu
 }
 
 fn generate_months(args: GenerateArgs) -> anyhow::Result<u8> {
+    if let Some(orders) = args.bulk {
+        let written = generate::bulk::generate_bulk(&generate::bulk::BulkRequest {
+            out: args.out,
+            month: args.month,
+            orders,
+            seed: args.seed,
+        })?;
+        eprintln!("{written}");
+        return Ok(exit::SUCCESS);
+    }
     let request = GenerateRequest {
         out: args.out,
         first: args.from,
