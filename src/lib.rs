@@ -1,8 +1,9 @@
 //! settle: the monthly settlement job of a freelance marketplace's compensation service.
 //!
 //! The rules (`rules`, `settlement`) are pure; reading (`input`, `validate`), writing
-//! (`output`, `manifest`) and the ledger (`ledger`) surround them; `run` ties the stages
-//! together for the `settle` binary. ARCHITECTURE.md has the map.
+//! (`output`, `manifest`) and the ledger (`ledger`) surround them; `pipeline` moves a month's
+//! orders through them batch by batch, and `run` ties the stages together for the `settle`
+//! binary. ARCHITECTURE.md has the map.
 
 pub mod adjustments;
 pub mod calendar;
@@ -14,6 +15,7 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod pause;
+pub mod pipeline;
 pub mod policy;
 pub mod rules;
 pub mod run;

@@ -30,6 +30,12 @@ macro_rules! string_enum {
             }
         }
 
+        impl From<$name> for &'static str {
+            fn from(case: $name) -> &'static str {
+                case.as_str()
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())

@@ -1,11 +1,13 @@
 //! `settle run`: one month from input files to a published ledger version.
 //!
 //! The stages, in order: take the ledger lock; find the month's place in the ledger (its
-//! opening holds and what earlier months settled); read and hash the inputs; compare with the
-//! newest version (the same inputs, policy and opening holds publish nothing; different ones
-//! need a correction reason); validate; settle; check every row is accounted for; publish,
-//! with adjustment files for a correction; list later months the new version made stale.
-//! Nothing is written to the ledger before the publish stage, and it is all or nothing.
+//! opening holds and what earlier months settled); open and hash the inputs and read the
+//! claims; compare with the newest version (the same inputs, policy and opening holds publish
+//! nothing; different ones need a correction reason); then, in the ledger's staging folder,
+//! settle the orders batch by batch into `order_lines.parquet` (`pipeline`), close the books,
+//! check every row is accounted for and write the other files; publish, with adjustment files
+//! for a correction; list later months the new version made stale. Nothing outside the
+//! staging folder is written before the publish stage, and publishing is all or nothing.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -18,14 +20,15 @@ use tracing::{info, warn};
 use crate::adjustments;
 use crate::calendar::Month;
 use crate::input::files::sha256_file;
-use crate::input::{self, InputFile, RawClaim, RawOrder};
+use crate::input::{self, InputFile, OrderFiles, RawClaim};
 use crate::ledger::{Ledger, StaleMonth, Version};
 use crate::manifest::{self, Correction, Inputs, Manifest, ManifestInput, OpeningHolds, RowCounts};
 use crate::model::RejectedRow;
 use crate::output::{self, OutputFile, MANIFEST_FILE};
 use crate::pause;
+use crate::pipeline::{self, MonthRun};
 use crate::policy::Policy;
-use crate::settlement::{self, ClientCharge, Hold, LancerPayout, MonthInputs, Settlement};
+use crate::settlement::{Books, ClaimBook, ClientCharge, Hold, LancerPayout};
 use crate::validate::{self, Rejection};
 
 #[derive(Debug, Clone)]
@@ -138,13 +141,18 @@ struct History {
     newest: Option<Version>,
 }
 
-/// Everything read from the input files.
+/// The input files, opened and hashed; the claims read, the orders not yet.
 struct ReadInputs {
-    order_files: Vec<InputFile>,
+    orders: OrderFiles,
     claim_files: Vec<InputFile>,
-    raw_orders: Vec<RawOrder>,
     raw_claims: Vec<RawClaim>,
     inputs: Inputs,
+}
+
+/// What settling inside the staging folder hands back for the summary.
+struct Settled {
+    rows: RowCounts,
+    books: Books,
 }
 
 pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
@@ -173,102 +181,118 @@ pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         Comparison::New(correction) => correction,
     };
 
-    let started = Instant::now();
-    let order_intake = validate::validate_orders(&read.raw_orders, month, |order_id| {
-        history.settled_before.get(order_id).cloned()
-    });
     let claim_intake = validate::validate_claims(&read.raw_claims);
     let orders_with_rejected_claims: BTreeSet<String> = claim_intake
         .rejected
         .iter()
         .filter_map(|r| r.order_id.clone())
         .collect();
-    let all_files: Vec<&InputFile> = read.order_files.iter().chain(&read.claim_files).collect();
-    let rejected_rows = rejected_rows(
-        &all_files,
-        order_intake.rejected.iter().chain(&claim_intake.rejected),
+    let claim_book = ClaimBook::new(
+        &claim_intake.claims,
+        &orders_with_rejected_claims,
+        month.cutoff_ns(),
     );
-    log_rejections(&rejected_rows);
-    let rows = RowCounts {
-        orders_read: read.raw_orders.len() as u64,
-        order_lines: order_intake.orders.len() as u64,
-        orders_out_of_month: order_intake.out_of_month_rows,
-        orders_rejected: order_intake.rejected.len() as u64,
-        claims_read: read.raw_claims.len() as u64,
-        claims_valid: claim_intake.claims.len() as u64,
-        claims_rejected: claim_intake.rejected.len() as u64,
-    };
-    info!(
-        stage = "validate",
-        order_lines = rows.order_lines,
-        out_of_month = rows.orders_out_of_month,
-        orders_rejected = rows.orders_rejected,
-        claims_rejected = rows.claims_rejected,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-    );
-    if request.strict && !rejected_rows.is_empty() {
-        return Err(StrictRejection {
-            rejected: rejected_rows.len() as u64,
-        }
-        .into());
-    }
-
-    let started = Instant::now();
-    let settlement = settlement::settle(MonthInputs {
+    let month_run = MonthRun {
         month,
         rules: &rules,
-        orders: order_intake.orders,
-        claims: &claim_intake.claims,
-        orders_with_rejected_claims: &orders_with_rejected_claims,
-        opening_holds: history.opening_holds,
-    })?;
-    check_rows(&rows, &settlement, &read.inputs)?;
-    for warning in &settlement.warnings {
-        warn!(stage = "settle", "{warning}");
-    }
-    info!(
-        stage = "settle",
-        order_lines = settlement.totals.order_lines,
-        covered = settlement.totals.covered_lines,
-        surcharge_jpy = settlement.totals.surcharge_lines_jpy,
-        payable_jpy = settlement.totals.payable_jpy,
-        holds_open = settlement.totals.holds_closing.count,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-    );
+        claims: &claim_book,
+        settled_before: &history.settled_before,
+    };
 
     let started = Instant::now();
     let version = 1 + ledger.versions(month)?.last().copied().unwrap_or(0);
-    let manifest_for = |outputs| Manifest {
-        month: month.to_string(),
-        version,
-        settle_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: read.inputs.clone(),
-        policy: request.policy.clone(),
-        policy_sha256: policy_sha256.clone(),
-        naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
-        opening_holds: history.opening.clone(),
-        correction: correction.clone(),
-        rows: rows.clone(),
-        totals: settlement.totals.clone(),
-        outputs,
-        warnings: settlement.warnings.clone(),
-    };
+    let mut settled = None;
     let folder = ledger.publish(month, version, |staging| {
-        let mut outputs = output::write_settlement(staging, &settlement, &rejected_rows)?;
+        let orders = pipeline::settle_orders(&read.orders, &month_run, staging)?;
+
+        let mut order_files: Vec<&InputFile> = read.orders.inputs.iter().collect();
+        order_files.extend(&read.claim_files);
+        let rejected_rows = rejected_rows(
+            &order_files,
+            orders.rejected.iter().chain(&claim_intake.rejected),
+        );
+        log_rejections(&rejected_rows);
+        let rows = RowCounts {
+            orders_read: orders.orders_read,
+            order_lines: orders.book.order_lines(),
+            orders_out_of_month: orders.out_of_month_rows,
+            orders_rejected: orders.rejected.len() as u64,
+            claims_read: read.raw_claims.len() as u64,
+            claims_valid: claim_intake.claims.len() as u64,
+            claims_rejected: claim_intake.rejected.len() as u64,
+        };
+        info!(
+            stage = "validate",
+            order_lines = rows.order_lines,
+            out_of_month = rows.orders_out_of_month,
+            orders_rejected = rows.orders_rejected,
+            claims_rejected = rows.claims_rejected,
+            ascending_ids = orders.streamed,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+        );
+        if request.strict && !rejected_rows.is_empty() {
+            return Err(StrictRejection {
+                rejected: rejected_rows.len() as u64,
+            }
+            .into());
+        }
+
+        let books = orders
+            .book
+            .finish(history.opening_holds.clone(), &claim_book)?;
+        check_rows(&rows, &books, &read.inputs)?;
+        for warning in &books.warnings {
+            warn!(stage = "settle", "{warning}");
+        }
+        info!(
+            stage = "settle",
+            order_lines = books.totals.order_lines,
+            covered = books.totals.covered_lines,
+            surcharge_jpy = books.totals.surcharge_lines_jpy,
+            payable_jpy = books.totals.payable_jpy,
+            holds_open = books.totals.holds_closing.count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+        );
+
+        // The books are written while the last order lines are still being compressed.
+        let books_written = output::write_books(staging, &books, &rejected_rows)?;
+        let mut outputs = vec![orders.order_lines.finish()?];
+        pause::checkpoint("order-lines-written");
+        outputs.extend(books_written);
         if let Some(previous) = &history.newest {
-            outputs.extend(write_adjustments(staging, previous, &settlement)?);
+            outputs.extend(write_adjustments(staging, previous, &books)?);
         }
         pause::checkpoint("before-manifest");
-        write_manifest(staging, &manifest_for(outputs))
+        write_manifest(
+            staging,
+            &Manifest {
+                month: month.to_string(),
+                version,
+                settle_version: env!("CARGO_PKG_VERSION").to_string(),
+                inputs: read.inputs.clone(),
+                policy: request.policy.clone(),
+                policy_sha256: policy_sha256.clone(),
+                naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
+                opening_holds: history.opening.clone(),
+                correction: correction.clone(),
+                rows: rows.clone(),
+                totals: books.totals.clone(),
+                outputs,
+                warnings: books.warnings.clone(),
+            },
+        )?;
+        settled = Some(Settled { rows, books });
+        Ok(())
     })?;
     info!(stage = "publish", month = %month, version, elapsed_ms = started.elapsed().as_millis() as u64);
+    let Settled { rows, books } = settled.context("a published version was settled")?;
 
     let stale_later_months: Vec<StaleMonth> = ledger
         .stale_months()?
         .into_iter()
         .filter(|stale| stale.month > month)
         .collect();
-    let mut summary = summary(month, version, folder, rows, &settlement);
+    let mut summary = summary(month, version, folder, rows, &books);
     summary.corrected_version = correction.map(|c| c.previous_version);
     summary.stale_later_months = stale_later_months;
     Ok(RunOutcome::Published(summary))
@@ -310,25 +334,24 @@ fn read_inputs(request: &RunRequest, naive_zone: chrono_tz::Tz) -> anyhow::Resul
     let started = Instant::now();
     let order_paths = input::expand_paths(&request.orders, "orders")?;
     let claim_paths = input::expand_paths(&request.claims, "claims")?;
-    let (order_files, raw_orders) = input::read_orders(&order_paths, naive_zone, 0)?;
+    let orders = OrderFiles::open(&order_paths, naive_zone)?;
     let (claim_files, raw_claims) =
-        input::read_claims(&claim_paths, naive_zone, order_files.len())?;
+        input::read_claims(&claim_paths, naive_zone, orders.inputs.len())?;
     info!(
         stage = "read",
-        order_files = order_files.len(),
-        order_rows = raw_orders.len(),
+        order_files = orders.inputs.len(),
+        order_rows = orders.rows(),
         claim_files = claim_files.len(),
         claim_rows = raw_claims.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
     );
     let inputs = Inputs {
-        orders: order_files.iter().map(ManifestInput::from).collect(),
+        orders: orders.inputs.iter().map(ManifestInput::from).collect(),
         claims: claim_files.iter().map(ManifestInput::from).collect(),
     };
     Ok(ReadInputs {
-        order_files,
+        orders,
         claim_files,
-        raw_orders,
         raw_claims,
         inputs,
     })
@@ -391,14 +414,14 @@ fn compare_with_newest(
 fn write_adjustments(
     staging: &Path,
     previous: &Version,
-    settlement: &Settlement,
+    books: &Books,
 ) -> anyhow::Result<Vec<OutputFile>> {
     let old_clients: Vec<ClientCharge> =
         output::read_csv(&previous.path.join(output::CLIENT_CHARGES_FILE))?;
     let old_lancers: Vec<LancerPayout> =
         output::read_csv(&previous.path.join(output::LANCER_PAYOUTS_FILE))?;
-    let clients = adjustments::client_adjustments(&old_clients, &settlement.client_charges)?;
-    let lancers = adjustments::lancer_adjustments(&old_lancers, &settlement.lancer_payouts)?;
+    let clients = adjustments::client_adjustments(&old_clients, &books.client_charges)?;
+    let lancers = adjustments::lancer_adjustments(&old_lancers, &books.lancer_payouts)?;
 
     let folder = staging.join(output::ADJUSTMENTS_FOLDER);
     std::fs::create_dir(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
@@ -482,7 +505,7 @@ fn log_rejections(rows: &[RejectedRow]) {
 
 /// Every input row is an order line, out of the month, or rejected; every claim row valid or
 /// rejected; and the row counts the files declare are the rows that were read.
-fn check_rows(rows: &RowCounts, settlement: &Settlement, inputs: &Inputs) -> anyhow::Result<()> {
+fn check_rows(rows: &RowCounts, books: &Books, inputs: &Inputs) -> anyhow::Result<()> {
     let declared = |files: &[ManifestInput]| files.iter().map(|f| f.rows).sum::<u64>();
     let accounted = rows.order_lines + rows.orders_out_of_month + rows.orders_rejected;
     if accounted != rows.orders_read || declared(&inputs.orders) != rows.orders_read {
@@ -501,11 +524,11 @@ fn check_rows(rows: &RowCounts, settlement: &Settlement, inputs: &Inputs) -> any
     {
         bail!("claim rows do not tie: {rows:?}");
     }
-    if settlement.lines.len() as u64 != rows.order_lines {
+    if books.totals.order_lines != rows.order_lines {
         bail!(
             "{} valid orders became {} lines",
             rows.order_lines,
-            settlement.lines.len()
+            books.totals.order_lines
         );
     }
     Ok(())
@@ -523,9 +546,9 @@ fn summary(
     version: u32,
     folder: PathBuf,
     rows: RowCounts,
-    settlement: &Settlement,
+    books: &Books,
 ) -> RunSummary {
-    let totals = &settlement.totals;
+    let totals = &books.totals;
     RunSummary {
         month,
         version,
@@ -538,7 +561,7 @@ fn summary(
         holds_released: totals.holds_released.count,
         holds_forfeited: totals.holds_forfeited.count,
         holds_open: totals.holds_closing.count,
-        warnings: settlement.warnings.clone(),
+        warnings: books.warnings.clone(),
         corrected_version: None,
         stale_later_months: Vec::new(),
     }

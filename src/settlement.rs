@@ -4,17 +4,28 @@
 //! Pure: no file, clock or environment. The caller hands in the month's valid orders, every
 //! valid claim, the orders named by rejected claim rows, and the holds open at the previous
 //! cutoff. Every order becomes exactly one line; every opening hold is either still open or
-//! has exactly one event; the totals are checked before a `Settlement` is returned, so a
-//! settlement that exists is one whose books balance.
+//! has exactly one event; the totals are checked before the books are returned, so books that
+//! exist are books that balance.
+//!
+//! Lines need not be held together: `MonthBook` takes them one at a time (or a batch of
+//! columns at a time, `lines`) and keeps only what grows with the number of clients and
+//! lancers, and the few lines that open holds. `settle` is the whole month at once, for orders
+//! held in memory.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use anyhow::{bail, Context};
+use polars::prelude::PlHashMap;
 
 use crate::calendar::Month;
 use crate::model::{Claim, HoldEvent, Order, PayoutStatus};
 use crate::policy::Rules;
 use crate::rules::{self, ClaimState, Pricing};
+
+pub mod lines;
+mod totals;
+
+use totals::TotalsById;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLine {
@@ -113,6 +124,33 @@ pub struct Settlement {
     pub warnings: Vec<String>,
 }
 
+/// Everything a month's settlement holds besides its order lines, which may be too many to
+/// hold.
+#[derive(Debug, Clone, Default)]
+pub struct Books {
+    pub client_charges: Vec<ClientCharge>,
+    pub lancer_payouts: Vec<LancerPayout>,
+    pub holds: Vec<Hold>,
+    pub hold_events: Vec<HoldEventRow>,
+    pub totals: ControlTotals,
+    /// Conditions finance should look at that do not stop the run.
+    pub warnings: Vec<String>,
+}
+
+impl Settlement {
+    fn new(lines: Vec<OrderLine>, books: Books) -> Settlement {
+        Settlement {
+            lines,
+            client_charges: books.client_charges,
+            lancer_payouts: books.lancer_payouts,
+            holds: books.holds,
+            hold_events: books.hold_events,
+            totals: books.totals,
+            warnings: books.warnings,
+        }
+    }
+}
+
 pub struct MonthInputs<'a> {
     pub month: Month,
     pub rules: &'a Rules,
@@ -130,18 +168,36 @@ fn add_jpy(total: &mut i64, jpy: i64, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct ClaimBook<'a> {
-    cutoff_ns: i64,
-    known_by_order: HashMap<&'a str, Vec<&'a Claim>>,
-    orders_with_rejected_claims: &'a BTreeSet<String>,
+/// What an order's claims come to at the cutoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OrderClaims {
+    state: ClaimState,
+    /// The known claims' ids, sorted and joined with `;`.
+    claim_ids: String,
 }
 
-impl<'a> ClaimBook<'a> {
-    fn new(inputs: &'a MonthInputs<'a>) -> ClaimBook<'a> {
-        let cutoff_ns = inputs.month.cutoff_ns();
-        let mut known_by_order: HashMap<&str, Vec<&Claim>> = HashMap::new();
-        for claim in inputs
-            .claims
+/// Every order's claims as of the month's cutoff, worked out once: an order is looked up once
+/// per line, and most orders have no claim at all.
+#[derive(Debug, Clone)]
+pub struct ClaimBook {
+    by_order: PlHashMap<String, OrderClaims>,
+}
+
+static NO_CLAIMS: OrderClaims = OrderClaims {
+    state: ClaimState::None,
+    claim_ids: String::new(),
+};
+
+impl ClaimBook {
+    /// `claims` may hold claims filed after the cutoff; they are not known yet. An order named
+    /// by a rejected claim row counts as under review.
+    pub fn new(
+        claims: &[Claim],
+        orders_with_rejected_claims: &BTreeSet<String>,
+        cutoff_ns: i64,
+    ) -> ClaimBook {
+        let mut known_by_order: PlHashMap<&str, Vec<&Claim>> = PlHashMap::default();
+        for claim in claims
             .iter()
             .filter(|claim| rules::is_known(claim, cutoff_ns))
         {
@@ -150,101 +206,273 @@ impl<'a> ClaimBook<'a> {
                 .or_default()
                 .push(claim);
         }
-        ClaimBook {
-            cutoff_ns,
-            known_by_order,
-            orders_with_rejected_claims: inputs.orders_with_rejected_claims,
-        }
-    }
-
-    fn known(&self, order_id: &str) -> &[&'a Claim] {
-        self.known_by_order
-            .get(order_id)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-    }
-
-    /// The order's claim state; an order named by a rejected claim row counts as under review.
-    fn state(&self, order_id: &str) -> ClaimState {
-        let state = rules::claim_state(self.known(order_id).iter().copied(), self.cutoff_ns);
-        if self.orders_with_rejected_claims.contains(order_id) {
-            state.max(ClaimState::UnderReview)
-        } else {
-            state
-        }
-    }
-
-    fn claim_ids(&self, order_id: &str) -> String {
-        let mut ids: Vec<&str> = self
-            .known(order_id)
-            .iter()
-            .map(|c| c.claim_id.as_str())
+        let mut by_order: PlHashMap<String, OrderClaims> = known_by_order
+            .into_iter()
+            .map(|(order_id, known)| {
+                let state = rules::claim_state(known.iter().copied(), cutoff_ns);
+                let mut ids: Vec<&str> = known.iter().map(|c| c.claim_id.as_str()).collect();
+                ids.sort_unstable();
+                let claim_ids = ids.join(";");
+                (order_id.to_string(), OrderClaims { state, claim_ids })
+            })
             .collect();
-        ids.sort_unstable();
-        ids.join(";")
+        for order_id in orders_with_rejected_claims {
+            let claims = by_order
+                .entry(order_id.clone())
+                .or_insert_with(|| NO_CLAIMS.clone());
+            claims.state = claims.state.max(ClaimState::UnderReview);
+        }
+        ClaimBook { by_order }
+    }
+
+    fn claims(&self, order_id: &str) -> &OrderClaims {
+        self.by_order.get(order_id).unwrap_or(&NO_CLAIMS)
+    }
+
+    /// The order's claim state at the cutoff and its known claims' ids.
+    pub fn lookup(&self, order_id: &str) -> (ClaimState, &str) {
+        let claims = self.claims(order_id);
+        (claims.state, &claims.claim_ids)
+    }
+
+    pub fn state(&self, order_id: &str) -> ClaimState {
+        self.claims(order_id).state
+    }
+
+    pub fn claim_ids(&self, order_id: &str) -> &str {
+        &self.claims(order_id).claim_ids
     }
 }
 
-pub fn settle(inputs: MonthInputs<'_>) -> anyhow::Result<Settlement> {
-    let book = ClaimBook::new(&inputs);
-    let mut settlement = Settlement::default();
-
-    let lines = order_lines(&inputs, &book)?;
-    let (holds, events) = roll_holds(&inputs, &book, &lines, &mut settlement.warnings)?;
-    settlement.client_charges = client_charges(&lines)?;
-    settlement.lancer_payouts = lancer_payouts(&lines, &holds, &events)?;
-    settlement.totals =
-        control_totals(&lines, &inputs.opening_holds, &holds, &events, &settlement)?;
-    settlement.lines = lines;
-    settlement.holds = holds;
-    settlement.hold_events = events;
-
-    check_totals(&settlement.totals)?;
-    Ok(settlement)
+/// One order line as the books need it.
+#[derive(Debug, Clone, Copy)]
+pub struct LineRef<'a> {
+    pub order_id: &'a str,
+    pub client_id: &'a str,
+    pub lancer_id: &'a str,
+    pub amount_jpy: i64,
+    pub reward_jpy: i64,
+    pub covered: bool,
+    pub surcharge_jpy: i64,
+    pub rebate_jpy: i64,
+    pub payout_jpy: i64,
+    pub payout_status: PayoutStatus,
+    pub claim_ids: &'a str,
 }
 
-fn order_lines(inputs: &MonthInputs<'_>, book: &ClaimBook<'_>) -> anyhow::Result<Vec<OrderLine>> {
-    let mut lines = Vec::with_capacity(inputs.orders.len());
-    for order in &inputs.orders {
-        let pricing = rules::price(order, inputs.rules)?;
-        let payout_status = rules::payout_status(book.state(&order.order_id));
-        let claim_ids = book.claim_ids(&order.order_id);
+#[derive(Debug, Clone, Copy, Default)]
+struct ClientTotals {
+    orders: u64,
+    covered_orders: u64,
+    amount_jpy: i64,
+    surcharge_jpy: i64,
+}
+
+/// What a lancer's order lines pay and forfeit; holds and their events are added at the end.
+#[derive(Debug, Clone, Copy, Default)]
+struct LancerTotals {
+    reward_paid_jpy: i64,
+    rebate_paid_jpy: i64,
+    forfeited_jpy: i64,
+}
+
+/// The books of a month being settled, line by line: a total per client and per lancer, the
+/// holds that lines opened, and the totals over lines.
+pub struct MonthBook {
+    month: Month,
+    clients: TotalsById<ClientTotals>,
+    lancers: TotalsById<LancerTotals>,
+    opened: Vec<Hold>,
+    totals: ControlTotals,
+}
+
+impl MonthBook {
+    pub fn new(month: Month) -> MonthBook {
+        MonthBook {
+            month,
+            clients: TotalsById::default(),
+            lancers: TotalsById::default(),
+            opened: Vec::new(),
+            totals: ControlTotals::default(),
+        }
+    }
+
+    pub fn order_lines(&self) -> u64 {
+        self.totals.order_lines
+    }
+
+    pub fn add(&mut self, line: &LineRef<'_>) -> anyhow::Result<()> {
+        self.add_to_client(self.clients.hash(line.client_id), line)?;
+        self.add_to_lancer(self.lancers.hash(line.lancer_id), line)?;
+        self.add_to_totals(line)
+    }
+
+    /// Adds a line to its client's totals; `hash` is the client id's.
+    fn add_to_client(&mut self, hash: u64, line: &LineRef<'_>) -> anyhow::Result<()> {
+        let client = self.clients.get(hash, line.client_id);
+        client.orders += 1;
+        client.covered_orders += u64::from(line.covered);
+        add_jpy(
+            &mut client.amount_jpy,
+            line.amount_jpy,
+            "a client's amount_jpy",
+        )?;
+        add_jpy(
+            &mut client.surcharge_jpy,
+            line.surcharge_jpy,
+            "a client's surcharge_jpy",
+        )
+    }
+
+    /// Adds a line to its lancer's totals; `hash` is the lancer id's. A held line counts
+    /// through the hold it opens (`add_to_totals`), but its lancer is listed all the same.
+    fn add_to_lancer(&mut self, hash: u64, line: &LineRef<'_>) -> anyhow::Result<()> {
+        let lancer = self.lancers.get(hash, line.lancer_id);
+        match line.payout_status {
+            PayoutStatus::Paid => {
+                add_jpy(
+                    &mut lancer.reward_paid_jpy,
+                    line.reward_jpy,
+                    "reward_paid_jpy",
+                )?;
+                add_jpy(
+                    &mut lancer.rebate_paid_jpy,
+                    line.rebate_jpy,
+                    "rebate_paid_jpy",
+                )
+            }
+            PayoutStatus::Forfeited => {
+                add_jpy(&mut lancer.forfeited_jpy, line.payout_jpy, "forfeited_jpy")
+            }
+            PayoutStatus::Held => Ok(()),
+        }
+    }
+
+    /// Adds a line to the month's totals, and opens its hold when it is held.
+    fn add_to_totals(&mut self, line: &LineRef<'_>) -> anyhow::Result<()> {
+        let totals = &mut self.totals;
+        match line.payout_status {
+            PayoutStatus::Paid => add_jpy(
+                &mut totals.paid_lines_payout_jpy,
+                line.payout_jpy,
+                "paid payouts",
+            )?,
+            PayoutStatus::Forfeited => {
+                add_jpy(&mut totals.forfeited_jpy, line.payout_jpy, "forfeited_jpy")?
+            }
+            PayoutStatus::Held => self.opened.push(Hold {
+                order_id: line.order_id.to_string(),
+                lancer_id: line.lancer_id.to_string(),
+                reward_jpy: line.reward_jpy,
+                rebate_jpy: line.rebate_jpy,
+                payout_jpy: line.payout_jpy,
+                opened_month: self.month,
+                claim_ids: line.claim_ids.to_string(),
+            }),
+        }
+
+        totals.order_lines += 1;
+        totals.covered_lines += u64::from(line.covered);
+        add_jpy(&mut totals.amount_jpy, line.amount_jpy, "amount_jpy")?;
+        add_jpy(&mut totals.reward_jpy, line.reward_jpy, "reward_jpy")?;
+        add_jpy(
+            &mut totals.surcharge_lines_jpy,
+            line.surcharge_jpy,
+            "surcharge_jpy",
+        )?;
+        add_jpy(&mut totals.rebate_jpy, line.rebate_jpy, "rebate_jpy")
+    }
+
+    /// Closes the month: rolls the opening holds through the claims, lists clients and
+    /// lancers in key order, and checks that the totals tie.
+    pub fn finish(self, opening_holds: Vec<Hold>, claims: &ClaimBook) -> anyhow::Result<Books> {
+        let mut books = Books::default();
+        let (holds, events) = roll_holds(
+            self.opened,
+            &opening_holds,
+            claims,
+            self.month,
+            &mut books.warnings,
+        )?;
+        books.client_charges = client_charges(self.clients);
+        books.lancer_payouts = lancer_payouts(self.lancers, &holds, &events)?;
+        books.totals = control_totals(self.totals, &opening_holds, &holds, &events, &books)?;
+        books.holds = holds;
+        books.hold_events = events;
+
+        check_totals(&books.totals)?;
+        Ok(books)
+    }
+}
+
+/// Settles a month of orders held in memory.
+pub fn settle(inputs: MonthInputs<'_>) -> anyhow::Result<Settlement> {
+    let claims = ClaimBook::new(
+        inputs.claims,
+        inputs.orders_with_rejected_claims,
+        inputs.month.cutoff_ns(),
+    );
+    let mut orders = inputs.orders;
+    orders.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+    if let Some(pair) = orders
+        .windows(2)
+        .find(|pair| pair[0].order_id == pair[1].order_id)
+    {
+        bail!(
+            "order {} would be settled twice in one month",
+            pair[0].order_id
+        );
+    }
+
+    let mut book = MonthBook::new(inputs.month);
+    let mut lines = Vec::with_capacity(orders.len());
+    for order in orders {
+        let pricing = rules::price(&order, inputs.rules)?;
+        let (state, claim_ids) = claims.lookup(&order.order_id);
+        let payout_status = rules::payout_status(state);
+        book.add(&LineRef {
+            order_id: &order.order_id,
+            client_id: &order.client_id,
+            lancer_id: &order.lancer_id,
+            amount_jpy: order.amount_jpy,
+            reward_jpy: order.reward_jpy,
+            covered: pricing.reason.is_covered(),
+            surcharge_jpy: pricing.surcharge_jpy,
+            rebate_jpy: pricing.rebate_jpy,
+            payout_jpy: pricing.payout_jpy,
+            payout_status,
+            claim_ids,
+        })?;
+        let claim_ids = claim_ids.to_string();
         lines.push(OrderLine {
-            order: order.clone(),
+            order,
             pricing,
             payout_status,
             claim_ids,
         });
     }
-    lines.sort_by(|a, b| a.order.order_id.cmp(&b.order.order_id));
-    if let Some(pair) = lines
-        .windows(2)
-        .find(|pair| pair[0].order.order_id == pair[1].order.order_id)
-    {
-        bail!(
-            "order {} would be settled twice in one month",
-            pair[0].order.order_id
-        );
-    }
-    Ok(lines)
+    let books = book.finish(inputs.opening_holds, &claims)?;
+    Ok(Settlement::new(lines, books))
 }
 
-/// Carries the previous month's open holds through this month's claims and opens a hold for
-/// every line held now. Returns the holds open at the cutoff and the month's hold events.
+/// Carries the previous month's open holds through this month's claims, beside the holds
+/// this month's lines opened. Returns the holds open at the cutoff and the month's hold
+/// events.
 fn roll_holds(
-    inputs: &MonthInputs<'_>,
-    book: &ClaimBook<'_>,
-    lines: &[OrderLine],
+    opened: Vec<Hold>,
+    opening_holds: &[Hold],
+    claims: &ClaimBook,
+    month: Month,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<(Vec<Hold>, Vec<HoldEventRow>)> {
     let mut holds = Vec::new();
     let mut events = Vec::new();
     let mut seen = BTreeSet::new();
-    for hold in &inputs.opening_holds {
+    for hold in opening_holds {
         if !seen.insert(hold.order_id.as_str()) {
             bail!("the opening holds name order {} twice", hold.order_id);
         }
-        let event = match book.state(&hold.order_id) {
+        let event = match claims.state(&hold.order_id) {
             ClaimState::UnderReview => None,
             ClaimState::None => {
                 warnings.push(format!(
@@ -258,11 +486,11 @@ fn roll_holds(
         };
         match event {
             None => {
-                let claim_ids = book.claim_ids(&hold.order_id);
+                let claim_ids = claims.claim_ids(&hold.order_id);
                 let claim_ids = if claim_ids.is_empty() {
                     hold.claim_ids.clone()
                 } else {
-                    claim_ids
+                    claim_ids.to_string()
                 };
                 holds.push(Hold {
                     claim_ids,
@@ -279,31 +507,19 @@ fn roll_holds(
         }
     }
 
-    for line in lines
-        .iter()
-        .filter(|line| line.payout_status == PayoutStatus::Held)
-    {
-        if seen.contains(line.order.order_id.as_str()) {
+    for hold in opened {
+        if seen.contains(hold.order_id.as_str()) {
             bail!(
                 "order {} is both an open hold and an order line",
-                line.order.order_id
+                hold.order_id
             );
         }
-        let hold = Hold {
-            order_id: line.order.order_id.clone(),
-            lancer_id: line.order.lancer_id.clone(),
-            reward_jpy: line.order.reward_jpy,
-            rebate_jpy: line.pricing.rebate_jpy,
-            payout_jpy: line.pricing.payout_jpy,
-            opened_month: inputs.month,
-            claim_ids: line.claim_ids.clone(),
-        };
         events.push(HoldEventRow {
             order_id: hold.order_id.clone(),
             lancer_id: hold.lancer_id.clone(),
             event: HoldEvent::Opened,
             payout_jpy: hold.payout_jpy,
-            opened_month: inputs.month,
+            opened_month: month,
         });
         holds.push(hold);
     }
@@ -313,141 +529,88 @@ fn roll_holds(
     Ok((holds, events))
 }
 
-fn client_charges(lines: &[OrderLine]) -> anyhow::Result<Vec<ClientCharge>> {
-    let mut by_client: BTreeMap<&str, ClientCharge> = BTreeMap::new();
-    for line in lines {
-        let charge = by_client.entry(line.order.client_id.as_str()).or_default();
-        charge.orders += 1;
-        charge.covered_orders += u64::from(line.pricing.reason.is_covered());
-        add_jpy(
-            &mut charge.amount_jpy,
-            line.order.amount_jpy,
-            "a client's amount_jpy",
-        )?;
-        add_jpy(
-            &mut charge.surcharge_jpy,
-            line.pricing.surcharge_jpy,
-            "a client's surcharge_jpy",
-        )?;
-    }
-    Ok(by_client
+fn client_charges(clients: TotalsById<ClientTotals>) -> Vec<ClientCharge> {
+    clients
+        .into_sorted()
         .into_iter()
-        .map(|(client_id, charge)| ClientCharge {
+        .map(|(client_id, totals)| ClientCharge {
             client_id: client_id.to_string(),
-            ..charge
+            orders: totals.orders,
+            covered_orders: totals.covered_orders,
+            amount_jpy: totals.amount_jpy,
+            surcharge_jpy: totals.surcharge_jpy,
         })
-        .collect())
+        .collect()
 }
 
 fn lancer_payouts(
-    lines: &[OrderLine],
+    mut lancers: TotalsById<LancerTotals>,
     holds: &[Hold],
     events: &[HoldEventRow],
 ) -> anyhow::Result<Vec<LancerPayout>> {
-    let mut by_lancer: BTreeMap<&str, LancerPayout> = BTreeMap::new();
-    for line in lines {
-        let payout = by_lancer.entry(line.order.lancer_id.as_str()).or_default();
-        match line.payout_status {
-            PayoutStatus::Paid => {
-                add_jpy(
-                    &mut payout.reward_paid_jpy,
-                    line.order.reward_jpy,
-                    "reward_paid_jpy",
-                )?;
-                add_jpy(
-                    &mut payout.rebate_paid_jpy,
-                    line.pricing.rebate_jpy,
-                    "rebate_paid_jpy",
-                )?;
-            }
-            PayoutStatus::Forfeited => {
-                add_jpy(
-                    &mut payout.forfeited_jpy,
-                    line.pricing.payout_jpy,
-                    "forfeited_jpy",
-                )?;
-            }
-            // A held line counts through the hold it opened, below.
-            PayoutStatus::Held => {}
-        }
-    }
+    let mut held: PlHashMap<&str, i64> = PlHashMap::default();
     for hold in holds {
-        let payout = by_lancer.entry(hold.lancer_id.as_str()).or_default();
-        add_jpy(&mut payout.held_jpy, hold.payout_jpy, "held_jpy")?;
+        lancers.get(lancers.hash(&hold.lancer_id), &hold.lancer_id);
+        add_jpy(
+            held.entry(hold.lancer_id.as_str()).or_default(),
+            hold.payout_jpy,
+            "held_jpy",
+        )?;
     }
+    let mut released: PlHashMap<&str, i64> = PlHashMap::default();
     for event in events {
-        let payout = by_lancer.entry(event.lancer_id.as_str()).or_default();
+        let lancer = lancers.get(lancers.hash(&event.lancer_id), &event.lancer_id);
         match event.event {
             HoldEvent::Opened => {}
-            HoldEvent::Released => {
-                add_jpy(&mut payout.released_jpy, event.payout_jpy, "released_jpy")?
-            }
+            HoldEvent::Released => add_jpy(
+                released.entry(event.lancer_id.as_str()).or_default(),
+                event.payout_jpy,
+                "released_jpy",
+            )?,
             HoldEvent::Forfeited => {
-                add_jpy(&mut payout.forfeited_jpy, event.payout_jpy, "forfeited_jpy")?
+                add_jpy(&mut lancer.forfeited_jpy, event.payout_jpy, "forfeited_jpy")?
             }
         }
     }
+
+    let by_lancer = lancers.into_sorted();
     let mut payouts = Vec::with_capacity(by_lancer.len());
-    for (lancer_id, payout) in by_lancer {
-        let mut payable_jpy = payout.reward_paid_jpy;
-        add_jpy(&mut payable_jpy, payout.rebate_paid_jpy, "payable_jpy")?;
-        add_jpy(&mut payable_jpy, payout.released_jpy, "payable_jpy")?;
+    for (lancer_id, totals) in by_lancer {
+        let held_jpy = held.get(lancer_id.as_str()).copied().unwrap_or(0);
+        let released_jpy = released.get(lancer_id.as_str()).copied().unwrap_or(0);
+        let mut payable_jpy = totals.reward_paid_jpy;
+        add_jpy(&mut payable_jpy, totals.rebate_paid_jpy, "payable_jpy")?;
+        add_jpy(&mut payable_jpy, released_jpy, "payable_jpy")?;
         payouts.push(LancerPayout {
             lancer_id: lancer_id.to_string(),
+            reward_paid_jpy: totals.reward_paid_jpy,
+            rebate_paid_jpy: totals.rebate_paid_jpy,
+            released_jpy,
             payable_jpy,
-            ..payout
+            held_jpy,
+            forfeited_jpy: totals.forfeited_jpy,
         });
     }
     Ok(payouts)
 }
 
+/// Completes the totals over lines with those over clients, lancers and holds.
 fn control_totals(
-    lines: &[OrderLine],
+    line_totals: ControlTotals,
     opening_holds: &[Hold],
     holds: &[Hold],
     events: &[HoldEventRow],
-    settlement: &Settlement,
+    books: &Books,
 ) -> anyhow::Result<ControlTotals> {
-    let mut totals = ControlTotals {
-        order_lines: lines.len() as u64,
-        ..ControlTotals::default()
-    };
-    for line in lines {
-        totals.covered_lines += u64::from(line.pricing.reason.is_covered());
-        add_jpy(&mut totals.amount_jpy, line.order.amount_jpy, "amount_jpy")?;
-        add_jpy(&mut totals.reward_jpy, line.order.reward_jpy, "reward_jpy")?;
-        add_jpy(
-            &mut totals.surcharge_lines_jpy,
-            line.pricing.surcharge_jpy,
-            "surcharge_jpy",
-        )?;
-        add_jpy(
-            &mut totals.rebate_jpy,
-            line.pricing.rebate_jpy,
-            "rebate_jpy",
-        )?;
-        match line.payout_status {
-            PayoutStatus::Paid => add_jpy(
-                &mut totals.paid_lines_payout_jpy,
-                line.pricing.payout_jpy,
-                "paid payouts",
-            )?,
-            PayoutStatus::Forfeited => add_jpy(
-                &mut totals.forfeited_jpy,
-                line.pricing.payout_jpy,
-                "forfeited_jpy",
-            )?,
-            PayoutStatus::Held => {}
-        }
-    }
-    for charge in &settlement.client_charges {
+    let mut totals = line_totals;
+    for charge in &books.client_charges {
         add_jpy(
             &mut totals.surcharge_clients_jpy,
             charge.surcharge_jpy,
             "client surcharges",
         )?;
     }
-    for payout in &settlement.lancer_payouts {
+    for payout in &books.lancer_payouts {
         add_jpy(&mut totals.payable_jpy, payout.payable_jpy, "payable_jpy")?;
     }
     for hold in opening_holds {

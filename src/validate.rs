@@ -1,15 +1,21 @@
 //! Turning raw rows into valid orders and claims, or into rejected rows with a reason.
 //!
-//! Pure: the month, the raw rows and what earlier months settled are arguments. Every raw order
-//! row ends in exactly one of three places (a valid order of the month, out of the month, or
+//! Pure: the month, the rows and what earlier months settled are arguments. Every order row
+//! ends in exactly one of three places (a valid order of the month, out of the month, or
 //! rejected), and every raw claim row in one of two (valid or rejected); the counts are
 //! checked before the result is returned.
+//!
+//! Orders are judged in two steps, so that a month can be judged a batch at a time:
+//! `screen_rows` judges each row by itself (a cheap check that passes the common row, and the
+//! exact checks, which name the problem, for any row it does not pass), and `DuplicateScreen`
+//! then reads the month's order ids in ascending order and finds every id that appears more
+//! than once. `validate_orders` puts the two together for rows held in memory.
 
 use std::collections::HashMap;
 
 use crate::calendar::{format_jst, Month};
 use crate::input::rows::RowOrigin;
-use crate::input::{Field, RawClaim, RawOrder};
+use crate::input::{Field, OrderBatch, RawClaim, RawOrder};
 use crate::model::{Claim, ClaimStatus, InstantNs, Order, PayoutDecision, RejectReason, WorkType};
 
 pub const ID_MAX_CHARS: usize = 128;
@@ -162,66 +168,258 @@ fn names<'a>(items: impl Iterator<Item = &'a str>) -> String {
     items.collect::<Vec<_>>().join(", ")
 }
 
-/// Validates the order rows of `month`.
+/// An in-month row with an order id: it may become an order line, and it is a copy of its id
+/// whether or not it is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// The row's index in its batch.
+    pub row: usize,
+    /// The row's work type when the row passed every check that looks at the row alone,
+    /// `None` when it was rejected.
+    pub accepted: Option<WorkType>,
+}
+
+/// One batch of order rows, each judged by itself.
+#[derive(Debug, Default)]
+pub struct ScreenedRows {
+    pub out_of_month_rows: u64,
+    /// Rows rejected for what they hold, with each row's index in the batch, in row order.
+    pub rejected: Vec<(usize, Rejection)>,
+    /// In-month rows with an order id, in row order.
+    pub candidates: Vec<Candidate>,
+}
+
+/// Judges each row of `batch` by itself for `month`.
 ///
 /// A row whose `completed_at` is a valid instant outside the month is counted as out of the
-/// month and judged no further: it belongs to another month's run. Every copy of an order id
-/// that appears more than once in the month is rejected, since no copy can be trusted over
-/// another; an id that `settled_in` knows from an earlier month is rejected so that it is
-/// never paid twice.
+/// month and judged no further: it belongs to another month's run. Every other row is checked
+/// first by `passes_quickly`, which accepts the common valid row without allocating; a row it
+/// does not accept goes through the exact checks of `order`, which name what is wrong.
+pub fn screen_rows(batch: &OrderBatch, month: Month) -> ScreenedRows {
+    let (start_ns, cutoff_ns) = (month.start_ns(), month.cutoff_ns());
+    let mut screened = ScreenedRows::default();
+    let order_ids = batch.order_id.downcast_as_array();
+    let completed_at = &batch.completed_at;
+    for row in 0..batch.len() {
+        if let Some(completed_ns) = completed_at.value(row) {
+            if completed_ns < start_ns || completed_ns >= cutoff_ns {
+                screened.out_of_month_rows += 1;
+                continue;
+            }
+        }
+        let accepted = passes_quickly(batch, row).or_else(|| {
+            let raw = batch.raw(row);
+            match order(&raw) {
+                Ok(order) => Some(order.work_type),
+                Err((reason, detail)) => {
+                    let rejection = Rejection {
+                        origin: raw.origin,
+                        order_id: raw.order_id,
+                        reason,
+                        detail,
+                    };
+                    screened.rejected.push((row, rejection));
+                    None
+                }
+            }
+        });
+        if order_ids.get(row).is_some() {
+            screened.candidates.push(Candidate { row, accepted });
+        }
+    }
+    screened
+}
+
+/// The row's work type when the row certainly passes every check of `order`, decided without
+/// allocating. `None` is no verdict: the row goes through `order`, which is the definition.
+fn passes_quickly(batch: &OrderBatch, row: usize) -> Option<WorkType> {
+    let texts = [
+        &batch.order_id,
+        &batch.request_id,
+        &batch.client_id,
+        &batch.lancer_id,
+    ];
+    if !texts
+        .iter()
+        .all(|ids| ids.downcast_as_array().get(row).is_some_and(is_clean_id))
+    {
+        return None;
+    }
+    let work_type = WorkType::parse(batch.work_type.downcast_as_array().get(row)?)?;
+    let instants = [
+        &batch.request_created_at,
+        &batch.ordered_at,
+        &batch.completed_at,
+    ];
+    let passes = batch
+        .lancer_certified
+        .downcast_as_array()
+        .get(row)
+        .is_some()
+        && instants.iter().all(|column| column.usable()[row])
+        && batch.amount_jpy.value(row).is_some_and(|amount| amount > 0)
+        && batch
+            .reward_jpy
+            .value(row)
+            .is_some_and(|reward| reward >= 0)
+        && batch.ordered_at.values()[row] <= batch.completed_at.values()[row];
+    passes.then_some(work_type)
+}
+
+/// `id`'s checks as a yes or no: ASCII ids byte by byte, others character by character.
+fn is_clean_id(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let Some(first) = bytes.first() else {
+        return false;
+    };
+    if matches!(first, b'=' | b'+' | b'-' | b'@') {
+        return false;
+    }
+    if value.is_ascii() {
+        bytes.len() <= ID_MAX_CHARS && bytes.iter().all(|byte| (0x20..0x7f).contains(byte))
+    } else {
+        value.chars().count() <= ID_MAX_CHARS && !value.chars().any(char::is_control)
+    }
+}
+
+/// Order ids that are not read in ascending order, which `DuplicateScreen` needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("order id {later:?} comes after {earlier:?}: the ids are not in ascending order")]
+pub struct NotAscending {
+    pub earlier: String,
+    pub later: String,
+}
+
+/// Finds every copy of an order id that appears more than once in the month, reading the ids
+/// of the month's candidate rows in ascending order, batch after batch: copies of an id then
+/// sit side by side, and only the last id of the batch before is remembered, besides the ids
+/// found more than once.
+#[derive(Debug, Default)]
+pub struct DuplicateScreen {
+    previous_id: Option<String>,
+    copies: HashMap<String, u64>,
+}
+
+impl DuplicateScreen {
+    /// For each id of `ids` (ascending, continuing the batches before), whether another row
+    /// has the same id; `next_id` is the first id after the batch, if any.
+    pub fn screen(
+        &mut self,
+        ids: &[&str],
+        next_id: Option<&str>,
+    ) -> Result<Vec<bool>, NotAscending> {
+        let mut duplicated = Vec::with_capacity(ids.len());
+        for (index, &id) in ids.iter().enumerate() {
+            let previous = match index {
+                0 => self.previous_id.as_deref(),
+                _ => Some(ids[index - 1]),
+            };
+            if let Some(previous) = previous.filter(|previous| *previous > id) {
+                return Err(NotAscending {
+                    earlier: previous.to_string(),
+                    later: id.to_string(),
+                });
+            }
+            let next = ids.get(index + 1).copied().or(next_id);
+            let copy = previous == Some(id) || next == Some(id);
+            if copy {
+                *self.copies.entry(id.to_string()).or_default() += 1;
+            }
+            duplicated.push(copy);
+        }
+        if let Some(last) = ids.last() {
+            self.previous_id = Some(last.to_string());
+        }
+        Ok(duplicated)
+    }
+
+    /// The rejection of a copy of a duplicated id, once every id has been screened.
+    pub fn rejection(&self, origin: RowOrigin, order_id: &str) -> Rejection {
+        let count = self.copies.get(order_id).copied().unwrap_or(0);
+        Rejection {
+            origin,
+            order_id: Some(order_id.to_string()),
+            reason: RejectReason::DuplicateOrderId,
+            detail: format!("order_id {order_id:?} appears {count} times in the month"),
+        }
+    }
+}
+
+/// The rejection of an order id that an earlier month settled.
+pub fn already_settled(origin: RowOrigin, order_id: &str, settled: &str) -> Rejection {
+    Rejection {
+        origin,
+        order_id: Some(order_id.to_string()),
+        reason: RejectReason::AlreadySettled,
+        detail: format!("order_id {order_id:?} was settled in {settled}"),
+    }
+}
+
+/// Validates the order rows of `month` held in memory, in any order.
+///
+/// Every copy of an order id that appears more than once in the month is rejected, since no
+/// copy can be trusted over another; an id that `settled_in` knows from an earlier month is
+/// rejected so that it is never paid twice. Orders and rejections keep the rows' order.
 pub fn validate_orders(
     raw_orders: &[RawOrder],
     month: Month,
     settled_in: impl Fn(&str) -> Option<String>,
 ) -> OrderIntake {
-    let mut intake = OrderIntake::default();
-    let mut in_month: Vec<(&RawOrder, Result<Order, Problem>)> = Vec::new();
-    for raw in raw_orders {
-        if let Field::Value(completed_at) = raw.completed_at {
-            if !month.contains(completed_at) {
-                intake.out_of_month_rows += 1;
-                continue;
-            }
-        }
-        in_month.push((raw, order(raw)));
+    let batch = OrderBatch::from_rows(raw_orders);
+    let screened = screen_rows(&batch, month);
+    let id = |candidate: &Candidate| {
+        batch
+            .order_id
+            .downcast_as_array()
+            .get(candidate.row)
+            .expect("a candidate has an order id")
+    };
+
+    // Sorting brings the copies of an id together, as the ascending files of a stream are.
+    let mut by_id: Vec<usize> = (0..screened.candidates.len()).collect();
+    by_id.sort_by_key(|&index| id(&screened.candidates[index]));
+    let sorted_ids: Vec<&str> = by_id
+        .iter()
+        .map(|&index| id(&screened.candidates[index]))
+        .collect();
+    let mut duplicates = DuplicateScreen::default();
+    let sorted_copies = duplicates
+        .screen(&sorted_ids, None)
+        .expect("sorted ids are ascending");
+    let mut is_copy = vec![false; screened.candidates.len()];
+    for (position, &index) in by_id.iter().enumerate() {
+        is_copy[index] = sorted_copies[position];
     }
 
-    let mut copies: HashMap<&str, u64> = HashMap::new();
-    for (raw, _) in &in_month {
-        if let Some(order_id) = raw.order_id.as_deref() {
-            *copies.entry(order_id).or_default() += 1;
+    let mut intake = OrderIntake {
+        out_of_month_rows: screened.out_of_month_rows,
+        ..OrderIntake::default()
+    };
+    let mut rejected = screened.rejected;
+    for (candidate, copy) in screened.candidates.iter().zip(is_copy) {
+        if candidate.accepted.is_none() {
+            continue;
+        }
+        let raw = &raw_orders[candidate.row];
+        let order_id = id(candidate);
+        if copy {
+            rejected.push((candidate.row, duplicates.rejection(raw.origin, order_id)));
+        } else if let Some(settled) = settled_in(order_id) {
+            rejected.push((
+                candidate.row,
+                already_settled(raw.origin, order_id, &settled),
+            ));
+        } else {
+            intake
+                .orders
+                .push(order(raw).expect("an accepted row is a valid order"));
         }
     }
-    for (raw, checked) in &in_month {
-        let checked = checked.clone().and_then(|order| {
-            let count = copies.get(order.order_id.as_str()).copied().unwrap_or(0);
-            if count > 1 {
-                return Err((
-                    RejectReason::DuplicateOrderId,
-                    format!(
-                        "order_id {:?} appears {count} times in the month",
-                        order.order_id
-                    ),
-                ));
-            }
-            if let Some(settled) = settled_in(&order.order_id) {
-                return Err((
-                    RejectReason::AlreadySettled,
-                    format!("order_id {:?} was settled in {settled}", order.order_id),
-                ));
-            }
-            Ok(order)
-        });
-        match checked {
-            Ok(order) => intake.orders.push(order),
-            Err((reason, detail)) => intake.rejected.push(Rejection {
-                origin: raw.origin,
-                order_id: raw.order_id.clone(),
-                reason,
-                detail,
-            }),
-        }
-    }
+    rejected.sort_by_key(|(row, _)| *row);
+    intake.rejected = rejected
+        .into_iter()
+        .map(|(_, rejection)| rejection)
+        .collect();
 
     let accounted =
         intake.orders.len() as u64 + intake.out_of_month_rows + intake.rejected.len() as u64;

@@ -166,7 +166,8 @@ fn recompute_totals(folder: &Path) -> anyhow::Result<ControlTotals> {
             "payout_jpy",
             "payout_status",
         ],
-    )?;
+    )?
+    .read()?;
     let amounts = lines.yen("amount_jpy")?;
     let rewards = lines.yen("reward_jpy")?;
     let covered = lines.boolean("covered")?;

@@ -1,37 +1,56 @@
-//! One Parquet file opened and its columns read as plain Rust values.
+//! One Parquet file opened, and its columns read, whole or a range of row groups at a time, as
+//! plain Rust values.
 //!
 //! Writers differ in how they store the same value (SPEC §7): strings plain or dictionary
 //! encoded, amounts as any integer width or a decimal with a zero fraction, timestamps in any
 //! unit, with or without a zone, or as legacy INT96. Each reader here accepts every one of
 //! those encodings and turns it into one representation, so the rules never see the
 //! difference. A column of a kind that cannot hold the value (a float amount, a string
-//! timestamp) is a file-level error, because no row of it could be trusted.
+//! timestamp) is a file-level error, because no row of it could be trusted; opening a file
+//! checks every column's kind, so that the error comes before any row is settled.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDateTime};
 use chrono_tz::Tz;
-use parquet::basic::Type as PhysicalType;
+use parquet::basic::{
+    LogicalType, TimeUnit as ParquetTimeUnit, TimestampType, Type as PhysicalType,
+};
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{FileReader, SerializedFileReader};
-use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader, Series, TimeUnit};
+use parquet::file::statistics::Statistics;
+use polars::io::parquet::metadata::FileMetadataRef;
+use polars::prelude::{
+    BooleanChunked, DataFrame, DataType, ParallelStrategy, ParquetReader, SerReader, Series,
+    StringChunked, TimeUnit,
+};
 
 use super::Field;
 use crate::calendar::wall_clock_to_ns;
 use crate::model::{InstantNs, RejectReason};
 
-/// A Parquet file with the columns a reader asked for.
+/// A Parquet file whose footer and pages have been checked, ready to have its columns read.
 pub struct ParquetFile {
     pub path: PathBuf,
     pub rows: u64,
-    frame: DataFrame,
-    int96_columns: BTreeSet<String>,
+    what: String,
+    columns: Vec<String>,
+    int96_columns: Arc<BTreeSet<String>>,
+    /// Rows in each row group, in file order.
+    group_rows: Vec<u64>,
+    footer: Arc<ParquetMetaData>,
+    polars_footer: FileMetadataRef,
+    /// The unit of each timestamp column that polars reads as instants (it has a zone).
+    instant_units: HashMap<String, TimeUnit>,
 }
 
 impl ParquetFile {
-    /// Opens `path` and reads `columns`, all of which must exist.
+    /// Opens `path` for reading `columns`, all of which must exist with a kind that can hold
+    /// their values. Reads no rows yet.
     pub fn open(path: &Path, what: &str, columns: &[&str]) -> anyhow::Result<ParquetFile> {
         without_panics(what, path, || {
             ParquetFile::open_unguarded(path, what, columns)
@@ -66,27 +85,192 @@ impl ParquetFile {
                 top_level.join(", ")
             );
         }
-        check_pages(&reader, what, path)?;
         let int96_columns = schema
             .columns()
             .iter()
             .filter(|column| column.physical_type() == PhysicalType::INT96)
             .map(|column| column.path().string())
             .collect();
-
-        let frame = decode(path, what, columns)?;
-        if frame.height() as u64 != rows {
-            bail!(
-                "{what} file {shown} declares {rows} rows but {} could be read",
-                frame.height()
-            );
+        let group_rows: Vec<u64> = metadata
+            .row_groups()
+            .iter()
+            .map(|group| u64::try_from(group.num_rows()).unwrap_or(0))
+            .collect();
+        if group_rows.iter().sum::<u64>() != rows {
+            bail!("{what} file {shown} declares {rows} rows but its row groups hold others");
         }
-        Ok(ParquetFile {
+        let footer = Arc::new(metadata.clone());
+
+        let polars_footer = ParquetReader::new(
+            File::open(path).with_context(|| format!("cannot open {what} file {shown}"))?,
+        )
+        .get_metadata()
+        .with_context(|| format!("cannot read {what} file {shown}"))?
+        .clone();
+        let mut file = ParquetFile {
             path: path.to_path_buf(),
             rows,
+            what: what.to_string(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            int96_columns: Arc::new(int96_columns),
+            group_rows,
+            footer,
+            polars_footer,
+            instant_units: HashMap::new(),
+        };
+        let empty = file.decode(0, 0)?;
+        empty.check_kinds()?;
+        for column in empty.frame.columns() {
+            if let DataType::Datetime(unit, Some(_)) = column.dtype() {
+                if !file.int96_columns.contains(column.name().as_str()) {
+                    file.instant_units
+                        .insert(column.name().to_string(), unit.to_owned());
+                }
+            }
+        }
+        Ok(file)
+    }
+
+    pub fn row_groups(&self) -> usize {
+        self.group_rows.len()
+    }
+
+    pub fn group_rows(&self, group: usize) -> u64 {
+        self.group_rows[group]
+    }
+
+    /// Reads every row.
+    pub fn read(&self) -> anyhow::Result<Columns> {
+        self.read_groups(0..self.row_groups())
+    }
+
+    /// Reads the rows of a range of consecutive row groups.
+    pub fn read_groups(&self, groups: std::ops::Range<usize>) -> anyhow::Result<Columns> {
+        let first_row: u64 = self.group_rows[..groups.start].iter().sum();
+        let rows: u64 = self.group_rows[groups.clone()].iter().sum();
+        let columns = without_panics(&self.what, &self.path, || {
+            self.check_pages(groups)?;
+            self.decode(first_row as usize, rows as usize)
+        })?;
+        if columns.height() as u64 != rows {
+            bail!(
+                "{} file {} declares {rows} rows from row {} but {} could be read",
+                self.what,
+                self.path.display(),
+                first_row + 1,
+                columns.height()
+            );
+        }
+        Ok(columns)
+    }
+
+    /// Decodes `rows` rows from `first_row` with polars, the columns of a row group in
+    /// parallel.
+    fn decode(&self, first_row: usize, rows: usize) -> anyhow::Result<Columns> {
+        let file = File::open(&self.path)
+            .with_context(|| format!("cannot open {} file {}", self.what, self.path.display()))?;
+        let mut reader = ParquetReader::new(file)
+            .with_columns(Some(self.columns.clone()))
+            .with_slice(Some((first_row, rows)))
+            .read_parallel(ParallelStrategy::Columns);
+        reader.set_metadata(self.polars_footer.clone());
+        let frame = reader
+            .finish()
+            .with_context(|| format!("cannot read {} file {}", self.what, self.path.display()))?;
+        Ok(Columns {
+            path: self.path.clone(),
             frame,
-            int96_columns,
+            int96_columns: self.int96_columns.clone(),
         })
+    }
+
+    /// The least and greatest instant a row group's statistics promise for a timestamp column
+    /// that holds instants (INT64 with the UTC flag), when every row of the group has a value
+    /// and no value can be out of range. `None` when the file does not promise that much, and
+    /// the rows must be read to know.
+    pub fn instant_bounds(&self, group: usize, name: &str) -> Option<(InstantNs, InstantNs)> {
+        let group = self.footer.row_groups().get(group)?;
+        let column = group
+            .columns()
+            .iter()
+            .find(|column| column.column_path().string() == name)?;
+        let descriptor = column.column_descr();
+        // The statistics are in the file's unit; they are used only where polars reads the
+        // same unit as instants, so that they mean what the decoded values mean.
+        let (nanos_per_unit, unit) = match descriptor.logical_type_ref() {
+            Some(LogicalType::Timestamp(TimestampType {
+                is_adjusted_to_u_t_c: true,
+                unit,
+            })) => match unit {
+                ParquetTimeUnit::MILLIS => (1_000_000, TimeUnit::Milliseconds),
+                ParquetTimeUnit::MICROS => (1_000, TimeUnit::Microseconds),
+                ParquetTimeUnit::NANOS => (1, TimeUnit::Nanoseconds),
+            },
+            _ => return None,
+        };
+        if self.instant_units.get(name) != Some(&unit) {
+            return None;
+        }
+        if descriptor.physical_type() != PhysicalType::INT64 {
+            return None;
+        }
+        let Some(Statistics::Int64(statistics)) = column.statistics() else {
+            return None;
+        };
+        if statistics.null_count_opt() != Some(0) {
+            return None;
+        }
+        let low: i64 = *statistics.min_opt()?;
+        let high: i64 = *statistics.max_opt()?;
+        Some((
+            low.checked_mul(nanos_per_unit)?,
+            high.checked_mul(nanos_per_unit)?,
+        ))
+    }
+}
+
+/// Decoded rows of a Parquet file, with a reader for each kind of column.
+pub struct Columns {
+    path: PathBuf,
+    frame: DataFrame,
+    int96_columns: Arc<BTreeSet<String>>,
+}
+
+/// The kind of value a column must hold.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Text,
+    Boolean,
+    Instant,
+    Yen,
+}
+
+fn kind_of(column: &str) -> Kind {
+    match column {
+        "lancer_certified" | "covered" => Kind::Boolean,
+        name if name.ends_with("_at") => Kind::Instant,
+        name if name.ends_with("_jpy") => Kind::Yen,
+        _ => Kind::Text,
+    }
+}
+
+impl Columns {
+    pub fn height(&self) -> usize {
+        self.frame.height()
+    }
+
+    /// Checks that every column has a kind that can hold its values, by the column's name:
+    /// `…_at` timestamps, `…_jpy` whole yen, flags true/false, everything else text.
+    fn check_kinds(&self) -> anyhow::Result<()> {
+        for column in self.frame.get_column_names() {
+            match kind_of(column) {
+                Kind::Text => self.strings(column).map(drop)?,
+                Kind::Boolean => self.booleans(column).map(drop)?,
+                Kind::Instant => self.instant_column(column, chrono_tz::UTC).map(drop)?,
+                Kind::Yen => self.yen_column(column).map(drop)?,
+            }
+        }
+        Ok(())
     }
 
     fn column(&self, name: &str) -> anyhow::Result<&Series> {
@@ -109,7 +293,7 @@ impl ParquetFile {
     }
 
     /// A text column: plain, large or dictionary-encoded strings.
-    pub fn text(&self, name: &str) -> anyhow::Result<Vec<Option<String>>> {
+    pub fn strings(&self, name: &str) -> anyhow::Result<StringChunked> {
         let column = self.column(name)?;
         let strings = match column.dtype() {
             DataType::String => column.clone(),
@@ -118,25 +302,37 @@ impl ParquetFile {
                 .with_context(|| format!("{}: cannot decode column {name}", self.path.display()))?,
             _ => return Err(self.wrong_type(name, "text")),
         };
-        let strings = strings.str().map_err(|_| self.wrong_type(name, "text"))?;
         Ok(strings
+            .str()
+            .map_err(|_| self.wrong_type(name, "text"))?
+            .clone())
+    }
+
+    /// A text column as owned values, for files of a few rows.
+    pub fn text(&self, name: &str) -> anyhow::Result<Vec<Option<String>>> {
+        Ok(self
+            .strings(name)?
             .iter()
             .map(|value| value.map(str::to_string))
             .collect())
     }
 
-    pub fn boolean(&self, name: &str) -> anyhow::Result<Vec<Option<bool>>> {
+    pub fn booleans(&self, name: &str) -> anyhow::Result<BooleanChunked> {
         let column = self.column(name)?;
-        let values = column
+        Ok(column
             .bool()
-            .map_err(|_| self.wrong_type(name, "true/false values"))?;
-        Ok(values.iter().collect())
+            .map_err(|_| self.wrong_type(name, "true/false values"))?
+            .clone())
+    }
+
+    pub fn boolean(&self, name: &str) -> anyhow::Result<Vec<Option<bool>>> {
+        Ok(self.booleans(name)?.iter().collect())
     }
 
     /// A timestamp column as instants. Values with a zone, and legacy INT96 values (which are
     /// UTC by definition), are instants already; values without a zone are wall-clock times in
     /// `naive_zone`.
-    pub fn instants(&self, name: &str, naive_zone: Tz) -> anyhow::Result<Vec<Field<InstantNs>>> {
+    pub fn instant_column(&self, name: &str, naive_zone: Tz) -> anyhow::Result<FieldColumn> {
         let column = self.column(name)?;
         let DataType::Datetime(unit, zone) = column.dtype() else {
             return Err(self.wrong_type(name, "timestamps"));
@@ -151,54 +347,68 @@ impl ParquetFile {
             .datetime()
             .map_err(|_| self.wrong_type(name, "timestamps"))?;
 
-        let convert = |raw: i64| -> Field<InstantNs> {
+        let mut instants = FieldColumn::with_capacity(column.len());
+        let mut zone_offsets = WallClockCache::new(naive_zone);
+        for raw in values.physical().iter() {
+            let Some(raw) = raw else {
+                instants.push_missing();
+                continue;
+            };
             let Some(ns) = raw.checked_mul(nanos_per_unit) else {
-                return out_of_range(name, raw);
+                instants.push_invalid(
+                    RejectReason::TimestampOutOfRange,
+                    format!("{name} {raw} is outside the years 1677-2262"),
+                );
+                continue;
             };
             if !wall_clock {
-                return Field::Value(ns);
+                instants.push_value(ns);
+                continue;
             }
             let local = DateTime::from_timestamp_nanos(ns).naive_utc();
-            match wall_clock_to_ns(local, naive_zone) {
-                Some(instant) => Field::Value(instant),
-                None => Field::Invalid(
+            match zone_offsets.instant(local, ns) {
+                Some(instant) => instants.push_value(instant),
+                None => instants.push_invalid(
                     RejectReason::TimestampOutOfRange,
                     format!("{name} {local} does not exist once in zone {naive_zone}"),
                 ),
             }
-        };
-        Ok(values
-            .physical()
-            .iter()
-            .map(|raw| raw.map_or(Field::Missing, convert))
-            .collect())
+        }
+        Ok(instants)
+    }
+
+    pub fn instants(&self, name: &str, naive_zone: Tz) -> anyhow::Result<Vec<Field<InstantNs>>> {
+        Ok(self.instant_column(name, naive_zone)?.into_fields())
     }
 
     /// A column of whole yen: any integer width, or a decimal whose fraction is zero.
-    pub fn yen(&self, name: &str) -> anyhow::Result<Vec<Field<i64>>> {
+    pub fn yen_column(&self, name: &str) -> anyhow::Result<FieldColumn> {
         let column = self.column(name)?;
         let dtype = column.dtype().clone();
+        let mut yen = FieldColumn::with_capacity(column.len());
         if let DataType::Decimal(_, scale) = dtype {
             let values = column.decimal().map_err(|_| self.wrong_type(name, "yen"))?;
             let divisor = 10i128.checked_pow(scale as u32).with_context(|| {
                 format!("{}: column {name} has scale {scale}", self.path.display())
             })?;
-            return Ok(values
-                .physical()
-                .iter()
-                .map(|raw| raw.map_or(Field::Missing, |raw| decimal_yen(name, raw, divisor, scale)))
-                .collect());
+            for raw in values.physical().iter() {
+                match raw {
+                    None => yen.push_missing(),
+                    Some(raw) => yen.push(decimal_yen(name, raw, divisor, scale)),
+                }
+            }
+            return Ok(yen);
         }
         if dtype == DataType::UInt64 {
             let values = column.u64().map_err(|_| self.wrong_type(name, "yen"))?;
-            return Ok(values
-                .iter()
-                .map(|raw| match raw.map(i64::try_from) {
-                    None => Field::Missing,
-                    Some(Ok(yen)) => Field::Value(yen),
-                    Some(Err(_)) => too_large(name, &raw.unwrap_or_default().to_string()),
-                })
-                .collect());
+            for raw in values.iter() {
+                match raw.map(|raw| (raw, i64::try_from(raw))) {
+                    None => yen.push_missing(),
+                    Some((_, Ok(value))) => yen.push_value(value),
+                    Some((raw, Err(_))) => yen.push(too_large(name, &raw.to_string())),
+                }
+            }
+            return Ok(yen);
         }
         if !dtype.is_integer() {
             return Err(self.wrong_type(name, "whole yen (an integer or a decimal)"));
@@ -207,22 +417,157 @@ impl ParquetFile {
             .cast(&DataType::Int64)
             .with_context(|| format!("{}: cannot widen column {name}", self.path.display()))?;
         let values = values.i64().map_err(|_| self.wrong_type(name, "yen"))?;
-        Ok(values
-            .iter()
-            .map(|raw| raw.map_or(Field::Missing, Field::Value))
-            .collect())
+        for raw in values.iter() {
+            match raw {
+                None => yen.push_missing(),
+                Some(value) => yen.push_value(value),
+            }
+        }
+        Ok(yen)
+    }
+
+    pub fn yen(&self, name: &str) -> anyhow::Result<Vec<Field<i64>>> {
+        Ok(self.yen_column(name)?.into_fields())
     }
 }
 
-/// Decodes `columns` of the file with polars.
-fn decode(path: &Path, what: &str, columns: &[&str]) -> anyhow::Result<DataFrame> {
-    let file =
-        File::open(path).with_context(|| format!("cannot open {what} file {}", path.display()))?;
-    let names: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-    ParquetReader::new(file)
-        .with_columns(Some(names))
-        .finish()
-        .with_context(|| format!("cannot read {what} file {}", path.display()))
+/// A column of integers (instants or yen) whose rows each hold a usable value, nothing, or a
+/// value that cannot be used, with the reason to reject its row.
+///
+/// Values sit in one vector and flags in another, so that the common case (every row usable)
+/// is read as two plain slices; the reasons are kept only for the rows that have one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldColumn {
+    /// The value of each row, 0 where it has none.
+    values: Vec<i64>,
+    usable: Vec<bool>,
+    /// Rows whose value exists but cannot be used, ascending, with why.
+    invalid: Vec<(usize, RejectReason, String)>,
+}
+
+impl FieldColumn {
+    pub fn with_capacity(rows: usize) -> FieldColumn {
+        FieldColumn {
+            values: Vec::with_capacity(rows),
+            usable: Vec::with_capacity(rows),
+            invalid: Vec::new(),
+        }
+    }
+
+    pub fn from_fields(fields: &[Field<i64>]) -> FieldColumn {
+        let mut column = FieldColumn::with_capacity(fields.len());
+        for field in fields {
+            column.push(field.clone());
+        }
+        column
+    }
+
+    pub fn push(&mut self, field: Field<i64>) {
+        match field {
+            Field::Value(value) => self.push_value(value),
+            Field::Missing => self.push_missing(),
+            Field::Invalid(reason, detail) => self.push_invalid(reason, detail),
+        }
+    }
+
+    pub fn push_value(&mut self, value: i64) {
+        self.values.push(value);
+        self.usable.push(true);
+    }
+
+    pub fn push_missing(&mut self) {
+        self.values.push(0);
+        self.usable.push(false);
+    }
+
+    pub fn push_invalid(&mut self, reason: RejectReason, detail: String) {
+        self.invalid.push((self.values.len(), reason, detail));
+        self.push_missing();
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The value of each row, 0 where `usable` says it has none.
+    pub fn values(&self) -> &[i64] {
+        &self.values
+    }
+
+    pub fn usable(&self) -> &[bool] {
+        &self.usable
+    }
+
+    pub fn value(&self, row: usize) -> Option<i64> {
+        self.usable[row].then_some(self.values[row])
+    }
+
+    /// The row as a `Field`, with its reason when its value cannot be used.
+    pub fn field(&self, row: usize) -> Field<i64> {
+        if self.usable[row] {
+            return Field::Value(self.values[row]);
+        }
+        match self.invalid.binary_search_by_key(&row, |(at, ..)| *at) {
+            Ok(index) => {
+                let (_, reason, detail) = &self.invalid[index];
+                Field::Invalid(*reason, detail.clone())
+            }
+            Err(_) => Field::Missing,
+        }
+    }
+
+    pub fn into_fields(self) -> Vec<Field<i64>> {
+        (0..self.len()).map(|row| self.field(row)).collect()
+    }
+}
+
+/// Wall-clock times turned into instants, with each local hour's offset looked up once.
+///
+/// Zones change their offset at most a few times a year, and never twice within an hour, so an
+/// hour whose first and last instant have one offset has it throughout; an hour with a change
+/// in it is converted time by time.
+struct WallClockCache {
+    zone: Tz,
+    offsets_ns: HashMap<i64, Option<i64>>,
+}
+
+const HOUR_NS: i64 = 3_600_000_000_000;
+
+impl WallClockCache {
+    fn new(zone: Tz) -> WallClockCache {
+        WallClockCache {
+            zone,
+            offsets_ns: HashMap::new(),
+        }
+    }
+
+    /// The instant of wall-clock time `local`, given also as nanoseconds since the epoch in
+    /// wall-clock terms, or `None` when the zone skips or repeats it.
+    fn instant(&mut self, local: NaiveDateTime, local_ns: i64) -> Option<InstantNs> {
+        let hour = local_ns.div_euclid(HOUR_NS);
+        let zone = self.zone;
+        let offset_ns = *self.offsets_ns.entry(hour).or_insert_with(|| {
+            let start_ns = hour * HOUR_NS;
+            let first =
+                wall_clock_to_ns(DateTime::from_timestamp_nanos(start_ns).naive_utc(), zone);
+            let last_ns = start_ns + HOUR_NS - 1;
+            let last = wall_clock_to_ns(DateTime::from_timestamp_nanos(last_ns).naive_utc(), zone);
+            match (first, last) {
+                (Some(first), Some(last)) if first - start_ns == last - last_ns => {
+                    Some(first - start_ns)
+                }
+                _ => None,
+            }
+        });
+        match offset_ns {
+            Some(offset_ns) => local_ns.checked_add(offset_ns),
+            None => wall_clock_to_ns(local, zone),
+        }
+    }
 }
 
 /// Runs `read` and turns a panic inside it into an error naming the file.
@@ -251,20 +596,51 @@ fn without_panics<T>(
     }
 }
 
-/// Walks every page of every column chunk with the `parquet` crate before polars decodes the
-/// file: each page is read and decompressed, and its value count must fit its row group.
-///
-/// A damaged page header can claim billions of values, and polars would try to allocate room
-/// for them and abort the process; this walk turns such a file into an error naming it.
-fn check_pages(reader: &SerializedFileReader<File>, what: &str, path: &Path) -> anyhow::Result<()> {
+impl ParquetFile {
+    /// Walks every page header of the column chunks about to be decoded, with the `parquet`
+    /// crate, before polars decodes them: each header must parse, its page must lie within
+    /// its column chunk, and the pages' value counts must add up to the row group's rows.
+    ///
+    /// A damaged page header can claim billions of values, and polars would try to allocate
+    /// room for them and abort the process; this walk turns such a file into an error naming
+    /// it. Only headers are read: damage inside a page's data is found by polars when it
+    /// decodes the page, as an error or a panic that `without_panics` turns into one. The walk
+    /// runs just before the groups are decoded, so that a month read in batches is checked in
+    /// batches, on the reading thread, and a group never decoded is never walked.
+    fn check_pages(&self, groups: std::ops::Range<usize>) -> anyhow::Result<()> {
+        let (what, path) = (self.what.as_str(), self.path.as_path());
+        let file = File::open(path)
+            .with_context(|| format!("cannot open {what} file {}", path.display()))?;
+        let reader = SerializedFileReader::new(file).with_context(|| {
+            format!(
+                "{what} file {} is not a readable Parquet file",
+                path.display()
+            )
+        })?;
+        let columns: Vec<&str> = self.columns.iter().map(String::as_str).collect();
+        check_pages(&reader, what, path, &columns, groups)
+    }
+}
+
+fn check_pages(
+    reader: &SerializedFileReader<File>,
+    what: &str,
+    path: &Path,
+    columns: &[&str],
+    groups: std::ops::Range<usize>,
+) -> anyhow::Result<()> {
     let shown = path.display();
-    for group_index in 0..reader.num_row_groups() {
+    for group_index in groups {
         let group = reader.get_row_group(group_index).with_context(|| {
             format!("{what} file {shown}: row group {group_index} is unreadable")
         })?;
         let group_rows = u64::try_from(group.metadata().num_rows()).unwrap_or(u64::MAX);
         for column_index in 0..group.num_columns() {
             let column = group.metadata().column(column_index);
+            let top_level = column.column_path().parts().first().map(String::as_str);
+            if !top_level.is_some_and(|name| columns.contains(&name)) {
+                continue;
+            }
             let damaged = |detail: String| {
                 anyhow::anyhow!(
                     "{what} file {shown} is damaged: row group {group_index}, column {}: {detail}",
@@ -275,11 +651,13 @@ fn check_pages(reader: &SerializedFileReader<File>, what: &str, path: &Path) -> 
                 .get_column_page_reader(column_index)
                 .map_err(|e| damaged(e.to_string()))?;
             let mut values: u64 = 0;
-            while let Some(page) = pages.get_next_page().map_err(|e| damaged(e.to_string()))? {
-                if page.page_type() == parquet::basic::PageType::DICTIONARY_PAGE {
+            while let Some(page) = pages.peek_next_page().map_err(|e| damaged(e.to_string()))? {
+                pages.skip_next_page().map_err(|e| damaged(e.to_string()))?;
+                if page.is_dict {
                     continue;
                 }
-                values += u64::from(page.num_values());
+                let page_values = page.num_levels.or(page.num_rows).unwrap_or(usize::MAX);
+                values = values.saturating_add(page_values as u64);
                 if values > group_rows {
                     return Err(damaged(format!(
                         "its pages hold {values} values in a row group of {group_rows} rows"
@@ -296,13 +674,6 @@ fn check_pages(reader: &SerializedFileReader<File>, what: &str, path: &Path) -> 
         }
     }
     Ok(())
-}
-
-fn out_of_range(name: &str, raw: i64) -> Field<InstantNs> {
-    Field::Invalid(
-        RejectReason::TimestampOutOfRange,
-        format!("{name} {raw} is outside the years 1677-2262"),
-    )
 }
 
 fn too_large(name: &str, shown: &str) -> Field<i64> {
@@ -327,5 +698,39 @@ fn decimal_yen(name: &str, raw: i128, divisor: i128, scale: usize) -> Field<i64>
     match i64::try_from(raw / divisor) {
         Ok(yen) => Field::Value(yen),
         Err(_) => too_large(name, &shown()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::parse_zone;
+
+    #[test]
+    fn wall_clock_hours_with_a_change_are_converted_time_by_time() {
+        let zone = parse_zone("America/New_York").unwrap();
+        let mut cache = WallClockCache::new(zone);
+        for text in [
+            "2016-03-13T01:59:59",
+            "2016-03-13T02:30:00",
+            "2016-03-13T03:00:00",
+            "2016-11-06T01:30:00",
+            "2016-11-06T02:00:00",
+            "2016-07-01T12:00:00",
+            "2016-07-01T12:59:59.999999999",
+        ] {
+            let local: NaiveDateTime = text.parse().unwrap();
+            let local_ns = local.and_utc().timestamp_nanos_opt().unwrap();
+            assert_eq!(
+                cache.instant(local, local_ns),
+                wall_clock_to_ns(local, zone),
+                "{text}"
+            );
+            assert_eq!(
+                cache.instant(local, local_ns),
+                wall_clock_to_ns(local, zone),
+                "{text}, cached"
+            );
+        }
     }
 }

@@ -5,12 +5,14 @@
 //! that stop the run and name the file. Row-level problems are carried as values (`Field`) so
 //! that validation can reject the row with a reason instead of losing it.
 
+pub mod batches;
 pub mod columns;
 pub mod files;
 pub mod rows;
 
 use crate::model::RejectReason;
 
+pub use batches::{OrderBatch, OrderFiles, Piece};
 pub use files::{expand_paths, InputFile};
 pub use rows::{read_claims, read_orders, RawClaim, RawOrder};
 

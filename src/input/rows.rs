@@ -78,7 +78,8 @@ pub fn read_orders(
     let mut orders = Vec::new();
     for (offset, path) in paths.iter().enumerate() {
         let file_index = first_file_index + offset;
-        let parquet = ParquetFile::open(path, "orders", &ORDER_COLUMNS)?;
+        let file = ParquetFile::open(path, "orders", &ORDER_COLUMNS)?;
+        let parquet = file.read()?;
         let order_ids = parquet.text("order_id")?;
         let request_ids = parquet.text("request_id")?;
         let client_ids = parquet.text("client_id")?;
@@ -144,7 +145,7 @@ pub fn read_orders(
         files.push(InputFile {
             path: path.clone(),
             sha256: sha256_file(path)?,
-            rows: parquet.rows,
+            rows: file.rows,
         });
     }
     Ok((files, orders))
@@ -160,7 +161,8 @@ pub fn read_claims(
     let mut claims = Vec::new();
     for (offset, path) in paths.iter().enumerate() {
         let file_index = first_file_index + offset;
-        let parquet = ParquetFile::open(path, "claims", &CLAIM_COLUMNS)?;
+        let file = ParquetFile::open(path, "claims", &CLAIM_COLUMNS)?;
+        let parquet = file.read()?;
         let claim_ids = parquet.text("claim_id")?;
         let order_ids = parquet.text("order_id")?;
         let filed = parquet.instants("filed_at", naive_zone)?;
@@ -193,7 +195,7 @@ pub fn read_claims(
         files.push(InputFile {
             path: path.clone(),
             sha256: sha256_file(path)?,
-            rows: parquet.rows,
+            rows: file.rows,
         });
     }
     Ok((files, claims))

@@ -221,7 +221,8 @@ impl Ledger {
                 &version.path.join(ORDER_LINES_FILE),
                 "ledger",
                 &["order_id"],
-            )?;
+            )?
+            .read()?;
             let place = format!("{earlier} v{}", version.number);
             for order_id in file.text("order_id")?.into_iter().flatten() {
                 settled.insert(order_id, place.clone());
@@ -250,7 +251,11 @@ impl Ledger {
             .with_context(|| format!("cannot create {}", staging.display()))?;
 
         pause::checkpoint("staging-created");
-        write(&staging)?;
+        if let Err(error) = write(&staging) {
+            // Nothing was published; what was staged is of no use to anyone.
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
         sync_dir(&staging)?;
         pause::checkpoint("staged");
 
@@ -321,7 +326,7 @@ pub fn read_holds(path: &Path) -> anyhow::Result<Vec<Hold>> {
         "opened_month",
         "claim_ids",
     ];
-    let file = ParquetFile::open(path, "holds", &columns)?;
+    let file = ParquetFile::open(path, "holds", &columns)?.read()?;
     let order_ids = file.text("order_id")?;
     let lancer_ids = file.text("lancer_id")?;
     let rewards = file.yen("reward_jpy")?;

@@ -1,0 +1,239 @@
+//! Orders files read a run of row groups at a time, as columns, so that a month far larger than
+//! memory would hold as rows can be settled batch by batch.
+//!
+//! A batch is one or more consecutive row groups of one file, at least `BATCH_ROWS` rows
+//! unless the file ends first. A row group whose statistics prove that every row completed
+//! outside the month (each row has a valid instant, all of them before or after it) is not
+//! decoded at all: its rows are only counted, which is all validation does with such rows.
+//! Statistics are trusted only where they say exactly that: INT64 instants with the UTC flag,
+//! no nulls, both bounds present. Wall-clock and INT96 timestamps are always read, since a
+//! wall-clock time that does not exist in its zone must be rejected, not counted.
+
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+use polars::prelude::{BooleanChunked, NewChunkedArray, StringChunked};
+
+use super::columns::{Columns, FieldColumn, ParquetFile};
+use super::files::{sha256_file, InputFile};
+use super::rows::{RawOrder, RowOrigin, ORDER_COLUMNS};
+use crate::calendar::Month;
+
+/// Rows a batch holds at least, unless its file ends first: large enough that the per-batch
+/// costs vanish, small enough that a few batches in flight stay far below the memory target.
+pub const BATCH_ROWS: u64 = 1 << 19;
+
+/// Where a batch's rows came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origins {
+    /// Consecutive rows of one file, the first at the given 1-based position.
+    Contiguous { file_index: usize, first_row: u64 },
+    /// Each row's own origin, for batches made from rows.
+    Listed(Vec<RowOrigin>),
+}
+
+/// The columns of a run of order rows, each decoded into one representation.
+#[derive(Debug, Clone)]
+pub struct OrderBatch {
+    pub origins: Origins,
+    pub order_id: StringChunked,
+    pub request_id: StringChunked,
+    pub client_id: StringChunked,
+    pub lancer_id: StringChunked,
+    pub work_type: StringChunked,
+    pub lancer_certified: BooleanChunked,
+    pub request_created_at: FieldColumn,
+    pub ordered_at: FieldColumn,
+    pub completed_at: FieldColumn,
+    pub amount_jpy: FieldColumn,
+    pub reward_jpy: FieldColumn,
+}
+
+impl OrderBatch {
+    fn decode(
+        columns: &Columns,
+        naive_zone: Tz,
+        file_index: usize,
+        first_row: u64,
+    ) -> anyhow::Result<OrderBatch> {
+        Ok(OrderBatch {
+            origins: Origins::Contiguous {
+                file_index,
+                first_row,
+            },
+            order_id: single_chunk(columns.strings("order_id")?),
+            request_id: single_chunk(columns.strings("request_id")?),
+            client_id: single_chunk(columns.strings("client_id")?),
+            lancer_id: single_chunk(columns.strings("lancer_id")?),
+            work_type: single_chunk(columns.strings("work_type")?),
+            lancer_certified: columns.booleans("lancer_certified")?.rechunk().into_owned(),
+            request_created_at: columns.instant_column("request_created_at", naive_zone)?,
+            ordered_at: columns.instant_column("ordered_at", naive_zone)?,
+            completed_at: columns.instant_column("completed_at", naive_zone)?,
+            amount_jpy: columns.yen_column("amount_jpy")?,
+            reward_jpy: columns.yen_column("reward_jpy")?,
+        })
+    }
+
+    /// A batch of rows already read, each keeping its own origin.
+    pub fn from_rows(rows: &[RawOrder]) -> OrderBatch {
+        let text = |name: &str, value: fn(&RawOrder) -> Option<&str>| {
+            StringChunked::from_iter_options(name.into(), rows.iter().map(value))
+        };
+        let field = |value: fn(&RawOrder) -> &super::Field<i64>| {
+            let mut column = FieldColumn::with_capacity(rows.len());
+            for row in rows {
+                column.push(value(row).clone());
+            }
+            column
+        };
+        OrderBatch {
+            origins: Origins::Listed(rows.iter().map(|row| row.origin).collect()),
+            order_id: text("order_id", |r| r.order_id.as_deref()),
+            request_id: text("request_id", |r| r.request_id.as_deref()),
+            client_id: text("client_id", |r| r.client_id.as_deref()),
+            lancer_id: text("lancer_id", |r| r.lancer_id.as_deref()),
+            work_type: text("work_type", |r| r.work_type.as_deref()),
+            lancer_certified: BooleanChunked::from_iter_options(
+                "lancer_certified".into(),
+                rows.iter().map(|r| r.lancer_certified),
+            ),
+            request_created_at: field(|r| &r.request_created_at),
+            ordered_at: field(|r| &r.ordered_at),
+            completed_at: field(|r| &r.completed_at),
+            amount_jpy: field(|r| &r.amount_jpy),
+            reward_jpy: field(|r| &r.reward_jpy),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.completed_at.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn origin(&self, row: usize) -> RowOrigin {
+        match &self.origins {
+            Origins::Contiguous {
+                file_index,
+                first_row,
+            } => RowOrigin {
+                file_index: *file_index,
+                row: first_row + row as u64,
+            },
+            Origins::Listed(origins) => origins[row],
+        }
+    }
+
+    /// One row as plain values, for the checks that name exactly what is wrong with it.
+    pub fn raw(&self, row: usize) -> RawOrder {
+        let text = |column: &StringChunked| column.get(row).map(str::to_string);
+        RawOrder {
+            origin: self.origin(row),
+            order_id: text(&self.order_id),
+            request_id: text(&self.request_id),
+            client_id: text(&self.client_id),
+            lancer_id: text(&self.lancer_id),
+            work_type: text(&self.work_type),
+            lancer_certified: self.lancer_certified.get(row),
+            request_created_at: self.request_created_at.field(row),
+            ordered_at: self.ordered_at.field(row),
+            completed_at: self.completed_at.field(row),
+            amount_jpy: self.amount_jpy.field(row),
+            reward_jpy: self.reward_jpy.field(row),
+        }
+    }
+}
+
+fn single_chunk(strings: StringChunked) -> StringChunked {
+    strings.rechunk().into_owned()
+}
+
+/// What a reader hands on: decoded rows, or rows proven to lie outside the month.
+pub enum Piece {
+    Batch(Box<OrderBatch>),
+    OutOfMonth { rows: u64 },
+}
+
+/// The orders files of a run, opened and hashed, read in order.
+pub struct OrderFiles {
+    files: Vec<ParquetFile>,
+    pub inputs: Vec<InputFile>,
+    naive_zone: Tz,
+}
+
+impl OrderFiles {
+    /// Opens every file (checking its footer, pages and column kinds) and hashes it. Reads no
+    /// rows.
+    pub fn open(paths: &[PathBuf], naive_zone: Tz) -> anyhow::Result<OrderFiles> {
+        let mut files = Vec::with_capacity(paths.len());
+        let mut inputs = Vec::with_capacity(paths.len());
+        for path in paths {
+            let file = ParquetFile::open(path, "orders", &ORDER_COLUMNS)?;
+            inputs.push(InputFile {
+                path: path.clone(),
+                sha256: sha256_file(path)?,
+                rows: file.rows,
+            });
+            files.push(file);
+        }
+        Ok(OrderFiles {
+            files,
+            inputs,
+            naive_zone,
+        })
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.files.iter().map(|file| file.rows).sum()
+    }
+
+    /// Reads every file in order, batch by batch, handing each piece to `take`, which may
+    /// stop the reading by returning `false`.
+    pub fn read(
+        &self,
+        month: Month,
+        mut take: impl FnMut(Piece) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<()> {
+        for (file_index, file) in self.files.iter().enumerate() {
+            let mut first_row = 1;
+            let mut group = 0;
+            while group < file.row_groups() {
+                if outside(file, group, month) {
+                    let rows = file.group_rows(group);
+                    first_row += rows;
+                    group += 1;
+                    if !take(Piece::OutOfMonth { rows })? {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                let start = group;
+                let mut rows = 0;
+                while group < file.row_groups() && rows < BATCH_ROWS && !outside(file, group, month)
+                {
+                    rows += file.group_rows(group);
+                    group += 1;
+                }
+                let columns = file.read_groups(start..group)?;
+                let batch = OrderBatch::decode(&columns, self.naive_zone, file_index, first_row)?;
+                drop(columns);
+                first_row += rows;
+                if !take(Piece::Batch(Box::new(batch)))? {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a row group's statistics prove every row completed outside the month.
+fn outside(file: &ParquetFile, group: usize, month: Month) -> bool {
+    match file.instant_bounds(group, "completed_at") {
+        Some((earliest, latest)) => latest < month.start_ns() || earliest >= month.cutoff_ns(),
+        None => false,
+    }
+}
