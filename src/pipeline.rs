@@ -95,8 +95,9 @@ impl Intake {
             Piece::Batch(batch) => batch,
         };
         self.orders_read += batch.len() as u64;
-        debug!(stage = "read", rows = batch.len(), "batch decoded");
+        let started = Instant::now();
         let screened = validate::screen_rows(&batch, run.month);
+        let screen_ms = started.elapsed().as_millis() as u64;
         self.out_of_month_rows += screened.out_of_month_rows;
         self.rejected.extend(
             screened
@@ -108,7 +109,13 @@ impl Intake {
             return Ok(None);
         }
         let lines = LineBatch::price(&batch, &screened.candidates, run.rules, run.claims)?;
-        debug!(stage = "read", lines = lines.len(), "batch priced");
+        debug!(
+            stage = "read",
+            lines = lines.len(),
+            screen_ms,
+            price_ms = started.elapsed().as_millis() as u64 - screen_ms,
+            "batch priced"
+        );
         Ok(Some(lines))
     }
 }

@@ -394,8 +394,18 @@ impl MonthBook {
             self.month,
             &mut books.warnings,
         )?;
-        books.client_charges = client_charges(self.clients);
-        books.lancer_payouts = lancer_payouts(self.lancers, &holds, &events)?;
+        // Clients and lancers are sorted and listed at once, on two threads.
+        let (clients, lancers) = (self.clients, self.lancers);
+        let (client_list, lancer_list) = std::thread::scope(|scope| {
+            let client_list = scope.spawn(|| client_charges(clients));
+            let lancer_list = lancer_payouts(lancers, &holds, &events);
+            let client_list = client_list
+                .join()
+                .expect("listing the clients does not panic");
+            (client_list, lancer_list)
+        });
+        books.client_charges = client_list;
+        books.lancer_payouts = lancer_list?;
         books.totals = control_totals(self.totals, &opening_holds, &holds, &events, &books)?;
         books.holds = holds;
         books.hold_events = events;
@@ -530,17 +540,13 @@ fn roll_holds(
 }
 
 fn client_charges(clients: TotalsById<ClientTotals>) -> Vec<ClientCharge> {
-    clients
-        .into_sorted()
-        .into_iter()
-        .map(|(client_id, totals)| ClientCharge {
-            client_id: client_id.to_string(),
-            orders: totals.orders,
-            covered_orders: totals.covered_orders,
-            amount_jpy: totals.amount_jpy,
-            surcharge_jpy: totals.surcharge_jpy,
-        })
-        .collect()
+    clients.into_sorted(|client_id, totals| ClientCharge {
+        client_id: client_id.to_string(),
+        orders: totals.orders,
+        covered_orders: totals.covered_orders,
+        amount_jpy: totals.amount_jpy,
+        surcharge_jpy: totals.surcharge_jpy,
+    })
 }
 
 fn lancer_payouts(
@@ -573,15 +579,20 @@ fn lancer_payouts(
         }
     }
 
-    let by_lancer = lancers.into_sorted();
-    let mut payouts = Vec::with_capacity(by_lancer.len());
-    for (lancer_id, totals) in by_lancer {
+    let mut overflow = None;
+    let payouts = lancers.into_sorted(|lancer_id, totals| {
         let held_jpy = held.get(lancer_id.as_str()).copied().unwrap_or(0);
         let released_jpy = released.get(lancer_id.as_str()).copied().unwrap_or(0);
         let mut payable_jpy = totals.reward_paid_jpy;
-        add_jpy(&mut payable_jpy, totals.rebate_paid_jpy, "payable_jpy")?;
-        add_jpy(&mut payable_jpy, released_jpy, "payable_jpy")?;
-        payouts.push(LancerPayout {
+        for (jpy, what) in [
+            (totals.rebate_paid_jpy, "payable_jpy"),
+            (released_jpy, "payable_jpy"),
+        ] {
+            if let Err(error) = add_jpy(&mut payable_jpy, jpy, what) {
+                overflow.get_or_insert(error);
+            }
+        }
+        LancerPayout {
             lancer_id: lancer_id.to_string(),
             reward_paid_jpy: totals.reward_paid_jpy,
             rebate_paid_jpy: totals.rebate_paid_jpy,
@@ -589,9 +600,12 @@ fn lancer_payouts(
             payable_jpy,
             held_jpy,
             forfeited_jpy: totals.forfeited_jpy,
-        });
+        }
+    });
+    match overflow {
+        Some(error) => Err(error),
+        None => Ok(payouts),
     }
-    Ok(payouts)
 }
 
 /// Completes the totals over lines with those over clients, lancers and holds.

@@ -15,6 +15,9 @@ use std::collections::HashMap;
 
 use crate::calendar::{format_jst, Month};
 use crate::input::rows::RowOrigin;
+use polars::prelude::{BooleanType, PolarsDataType, StringType};
+
+use crate::input::columns::FieldColumn;
 use crate::input::{Field, OrderBatch, RawClaim, RawOrder};
 use crate::model::{Claim, ClaimStatus, InstantNs, Order, PayoutDecision, RejectReason, WorkType};
 
@@ -198,7 +201,7 @@ pub struct ScreenedRows {
 pub fn screen_rows(batch: &OrderBatch, month: Month) -> ScreenedRows {
     let (start_ns, cutoff_ns) = (month.start_ns(), month.cutoff_ns());
     let mut screened = ScreenedRows::default();
-    let order_ids = batch.order_id.downcast_as_array();
+    let columns = QuickColumns::of(batch);
     let completed_at = &batch.completed_at;
     for row in 0..batch.len() {
         if let Some(completed_ns) = completed_at.value(row) {
@@ -207,7 +210,7 @@ pub fn screen_rows(batch: &OrderBatch, month: Month) -> ScreenedRows {
                 continue;
             }
         }
-        let accepted = passes_quickly(batch, row).or_else(|| {
+        let accepted = columns.passes(row).or_else(|| {
             let raw = batch.raw(row);
             match order(&raw) {
                 Ok(order) => Some(order.work_type),
@@ -223,47 +226,71 @@ pub fn screen_rows(batch: &OrderBatch, month: Month) -> ScreenedRows {
                 }
             }
         });
-        if order_ids.get(row).is_some() {
+        if columns.ids[0].get(row).is_some() {
             screened.candidates.push(Candidate { row, accepted });
         }
     }
     screened
 }
 
-/// The row's work type when the row certainly passes every check of `order`, decided without
-/// allocating. `None` is no verdict: the row goes through `order`, which is the definition.
-fn passes_quickly(batch: &OrderBatch, row: usize) -> Option<WorkType> {
-    let texts = [
-        &batch.order_id,
-        &batch.request_id,
-        &batch.client_id,
-        &batch.lancer_id,
-    ];
-    if !texts
-        .iter()
-        .all(|ids| ids.downcast_as_array().get(row).is_some_and(is_clean_id))
-    {
-        return None;
+type Utf8ViewArray = <StringType as PolarsDataType>::Array;
+type BooleanArray = <BooleanType as PolarsDataType>::Array;
+
+/// The columns of a batch that the quick check reads, each looked up once per batch.
+struct QuickColumns<'a> {
+    /// order_id, request_id, client_id and lancer_id.
+    ids: [&'a Utf8ViewArray; 4],
+    work_type: &'a Utf8ViewArray,
+    lancer_certified: &'a BooleanArray,
+    instants: [&'a FieldColumn; 3],
+    amount_jpy: &'a FieldColumn,
+    reward_jpy: &'a FieldColumn,
+    ordered_at: &'a [i64],
+    completed_at: &'a [i64],
+}
+
+impl<'a> QuickColumns<'a> {
+    fn of(batch: &'a OrderBatch) -> QuickColumns<'a> {
+        QuickColumns {
+            ids: [
+                batch.order_id.downcast_as_array(),
+                batch.request_id.downcast_as_array(),
+                batch.client_id.downcast_as_array(),
+                batch.lancer_id.downcast_as_array(),
+            ],
+            work_type: batch.work_type.downcast_as_array(),
+            lancer_certified: batch.lancer_certified.downcast_as_array(),
+            instants: [
+                &batch.request_created_at,
+                &batch.ordered_at,
+                &batch.completed_at,
+            ],
+            amount_jpy: &batch.amount_jpy,
+            reward_jpy: &batch.reward_jpy,
+            ordered_at: batch.ordered_at.values(),
+            completed_at: batch.completed_at.values(),
+        }
     }
-    let work_type = WorkType::parse(batch.work_type.downcast_as_array().get(row)?)?;
-    let instants = [
-        &batch.request_created_at,
-        &batch.ordered_at,
-        &batch.completed_at,
-    ];
-    let passes = batch
-        .lancer_certified
-        .downcast_as_array()
-        .get(row)
-        .is_some()
-        && instants.iter().all(|column| column.usable()[row])
-        && batch.amount_jpy.value(row).is_some_and(|amount| amount > 0)
-        && batch
-            .reward_jpy
-            .value(row)
-            .is_some_and(|reward| reward >= 0)
-        && batch.ordered_at.values()[row] <= batch.completed_at.values()[row];
-    passes.then_some(work_type)
+
+    /// The row's work type when the row certainly passes every check of `order`, decided
+    /// without allocating. `None` is no verdict: the row goes through `order`, which is the
+    /// definition.
+    fn passes(&self, row: usize) -> Option<WorkType> {
+        if !self
+            .ids
+            .iter()
+            .all(|ids| ids.get(row).is_some_and(is_clean_id))
+        {
+            return None;
+        }
+        let work_type = WorkType::parse(self.work_type.get(row)?)?;
+        let passes = self.lancer_certified.get(row).is_some()
+            && self.instants.iter().all(|column| column.usable()[row])
+            && self.amount_jpy.value(row).is_some_and(|amount| amount > 0)
+            && self.reward_jpy.value(row).is_some_and(|reward| reward >= 0)
+            && self.ordered_at[row] <= self.completed_at[row];
+        passes.then_some(work_type)
+    }
 }
 
 /// `id`'s checks as a yes or no: ASCII ids byte by byte, others character by character.

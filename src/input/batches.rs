@@ -217,9 +217,18 @@ impl OrderFiles {
                     rows += file.group_rows(group);
                     group += 1;
                 }
+                let started = std::time::Instant::now();
                 let columns = file.read_groups(start..group)?;
+                let read_ms = started.elapsed().as_millis() as u64;
                 let batch = OrderBatch::decode(&columns, self.naive_zone, file_index, first_row)?;
                 drop(columns);
+                tracing::debug!(
+                    stage = "read",
+                    rows,
+                    read_ms,
+                    decode_ms = started.elapsed().as_millis() as u64 - read_ms,
+                    "row groups read"
+                );
                 first_row += rows;
                 if !take(Piece::Batch(Box::new(batch)))? {
                     return Ok(());

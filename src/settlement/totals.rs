@@ -95,12 +95,43 @@ impl<T: Default> TotalsById<T> {
         }
     }
 
-    /// The ids and their totals, in id order.
-    pub fn into_sorted(self) -> Vec<(PlSmallStr, T)> {
-        let mut all = self.entries;
-        all.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        all
+    /// The ids and their totals, in id order, each made into an `R` by `make`.
+    ///
+    /// The order is found on a copy of each id's first 16 bytes as one number, which orders
+    /// ids as their bytes do (a shorter id padded with zeros sorts before any id it begins),
+    /// so that only ids sharing those bytes are compared whole.
+    pub fn into_sorted<R>(self, mut make: impl FnMut(PlSmallStr, T) -> R) -> Vec<R> {
+        let mut order: Vec<(u128, u32)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(position, (id, _))| (prefix(id.as_str()), position as u32))
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                let id = |position: u32| self.entries[position as usize].0.as_str();
+                id(a.1).cmp(id(b.1))
+            })
+        });
+        let mut entries: Vec<Option<(PlSmallStr, T)>> =
+            self.entries.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .map(|(_, position)| {
+                let (id, totals) = entries[position as usize]
+                    .take()
+                    .expect("each position appears once");
+                make(id, totals)
+            })
+            .collect()
     }
+}
+
+fn prefix(id: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let length = id.len().min(16);
+    bytes[..length].copy_from_slice(&id.as_bytes()[..length]);
+    u128::from_be_bytes(bytes)
 }
 
 /// How many lines' slots a caller touches before adding them: enough trips to memory under way
@@ -120,9 +151,33 @@ mod tests {
             let _ = totals.touch(hash);
             *totals.get(hash, id) += 1;
         }
-        let sorted = totals.into_sorted();
+        let sorted = totals.into_sorted(|id, count| (id, count));
         assert_eq!(sorted.len(), 2_500);
         assert!(sorted.iter().all(|(_, count)| *count == 2));
         assert!(sorted.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    }
+
+    #[test]
+    fn ids_sort_as_their_bytes_whatever_their_length() {
+        let ids = [
+            "b",
+            "a",
+            "ab",
+            "a\u{1}",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopa",
+            "",
+            "\u{3042}",
+            "aa",
+        ];
+        let mut totals: TotalsById<u64> = TotalsById::default();
+        for id in ids {
+            *totals.get(totals.hash(id), id) += 1;
+        }
+        let sorted = totals.into_sorted(|id, _| id.to_string());
+        let mut expected: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        expected.sort();
+        assert_eq!(sorted, expected);
     }
 }
