@@ -85,7 +85,15 @@ impl ExactRate {
         // The denominator is a positive power of ten, so the product carries the sign.
         let negative = product < 0;
         let (product, denominator) = (product.unsigned_abs(), self.denominator.unsigned_abs());
-        let (quotient, remainder) = (product / denominator, product % denominator);
+        // A 64-bit division where the numbers fit one (every real order) is many times faster
+        // than a 128-bit one, and gives the same quotient and remainder.
+        let (quotient, remainder) = match (u64::try_from(product), u64::try_from(denominator)) {
+            (Ok(product), Ok(denominator)) => (
+                u128::from(product / denominator),
+                u128::from(product % denominator),
+            ),
+            _ => (product / denominator, product % denominator),
+        };
         // Every mode is symmetric around zero, so the magnitude is rounded and the sign put
         // back afterwards: `down` is towards zero and `up` away from it.
         let twice_remainder = remainder * 2;

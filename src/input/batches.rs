@@ -217,21 +217,29 @@ impl OrderFiles {
                     rows += file.group_rows(group);
                     group += 1;
                 }
-                let started = std::time::Instant::now();
-                let columns = file.read_groups(start..group)?;
-                let read_ms = started.elapsed().as_millis() as u64;
-                let batch = OrderBatch::decode(&columns, self.naive_zone, file_index, first_row)?;
-                drop(columns);
-                tracing::debug!(
-                    stage = "read",
-                    rows,
-                    read_ms,
-                    decode_ms = started.elapsed().as_millis() as u64 - read_ms,
-                    "row groups read"
-                );
-                first_row += rows;
-                if !take(Piece::Batch(Box::new(batch)))? {
-                    return Ok(());
+                // A row group larger than a batch is read in parts, so that the rows in flight
+                // stay a few batches whatever the writer's row groups.
+                file.check_groups(start..group)?;
+                let file_row = file.group_start(start);
+                for part in (0..rows).step_by(BATCH_ROWS as usize) {
+                    let part_rows = BATCH_ROWS.min(rows - part);
+                    let started = std::time::Instant::now();
+                    let columns = file.read_rows(file_row + part, part_rows)?;
+                    let read_ms = started.elapsed().as_millis() as u64;
+                    let batch =
+                        OrderBatch::decode(&columns, self.naive_zone, file_index, first_row)?;
+                    drop(columns);
+                    tracing::debug!(
+                        stage = "read",
+                        rows = part_rows,
+                        read_ms,
+                        decode_ms = started.elapsed().as_millis() as u64 - read_ms,
+                        "rows read"
+                    );
+                    first_row += part_rows;
+                    if !take(Piece::Batch(Box::new(batch)))? {
+                        return Ok(());
+                    }
                 }
             }
         }

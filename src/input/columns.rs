@@ -148,8 +148,26 @@ impl ParquetFile {
     pub fn read_groups(&self, groups: std::ops::Range<usize>) -> anyhow::Result<Columns> {
         let first_row: u64 = self.group_rows[..groups.start].iter().sum();
         let rows: u64 = self.group_rows[groups.clone()].iter().sum();
+        self.check_groups(groups)?;
+        self.read_rows(first_row, rows)
+    }
+
+    /// The first row (0-based) of a row group.
+    pub fn group_start(&self, group: usize) -> u64 {
+        self.group_rows[..group].iter().sum()
+    }
+
+    /// Checks the page headers of a range of row groups (`check_pages`), which must be done
+    /// before any of their rows are read with `read_rows`.
+    pub fn check_groups(&self, groups: std::ops::Range<usize>) -> anyhow::Result<()> {
+        without_panics(&self.what, &self.path, || self.check_pages(groups))
+    }
+
+    /// Reads `rows` rows from row `first_row` (0-based), of row groups already checked with
+    /// `check_groups`. A part of a row group can be read: its pages are decoded only as far
+    /// as needed.
+    pub fn read_rows(&self, first_row: u64, rows: u64) -> anyhow::Result<Columns> {
         let columns = without_panics(&self.what, &self.path, || {
-            self.check_pages(groups)?;
             self.decode(first_row as usize, rows as usize)
         })?;
         if columns.height() as u64 != rows {
