@@ -186,7 +186,7 @@ pub struct OrderLinesThread {
 
 impl OrderLinesThread {
     pub fn spawn(mut writer: OrderLinesWriter) -> anyhow::Result<OrderLinesThread> {
-        let (sender, receiver) = sync_channel::<DataFrame>(0);
+        let (sender, receiver) = sync_channel::<DataFrame>(2);
         let thread = std::thread::Builder::new()
             .name("settle-write".into())
             .spawn(move || {

@@ -128,7 +128,7 @@ fn settle_streaming(
     folder: &Path,
 ) -> anyhow::Result<Result<SettledOrders, NotAscending>> {
     let mut lines_out = LinesOut::create(folder, run)?;
-    let (sender, receiver) = sync_channel::<LineBatch>(0);
+    let (sender, receiver) = sync_channel::<LineBatch>(1);
     let (intake, written) = std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("settle-read".into())
@@ -214,14 +214,15 @@ impl<'a> LinesOut<'a> {
         })
     }
 
-    /// Takes the next batch: settles every row but those of its last id, which the next
-    /// batch's first id may copy, and holds those back.
+    /// Takes the next batch: settles the rows held back, whose id the batch's first id may
+    /// copy, then every row of the batch but those of its last id, which it holds back.
     fn push(&mut self, lines: LineBatch) -> anyhow::Result<Result<(), NotAscending>> {
-        let lines = match self.held_back.take() {
-            Some(held_back) => held_back.followed_by(lines)?,
-            None => lines,
-        };
         let ids = lines.order_ids()?;
+        if let Some(held_back) = self.held_back.take() {
+            if let Err(not_ascending) = self.settle(held_back, ids.first().copied())? {
+                return Ok(Err(not_ascending));
+            }
+        }
         let last_run = ids
             .iter()
             .rev()

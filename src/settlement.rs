@@ -302,50 +302,11 @@ impl MonthBook {
     }
 
     pub fn add(&mut self, line: &LineRef<'_>) -> anyhow::Result<()> {
-        self.add_to_client(self.clients.hash(line.client_id), line)?;
-        self.add_to_lancer(self.lancers.hash(line.lancer_id), line)?;
+        let client_hash = self.clients.hash(line.client_id);
+        add_to_client(&mut self.clients, client_hash, line)?;
+        let lancer_hash = self.lancers.hash(line.lancer_id);
+        add_to_lancer(&mut self.lancers, lancer_hash, line)?;
         self.add_to_totals(line)
-    }
-
-    /// Adds a line to its client's totals; `hash` is the client id's.
-    fn add_to_client(&mut self, hash: u64, line: &LineRef<'_>) -> anyhow::Result<()> {
-        let client = self.clients.get(hash, line.client_id);
-        client.orders += 1;
-        client.covered_orders += u64::from(line.covered);
-        add_jpy(
-            &mut client.amount_jpy,
-            line.amount_jpy,
-            "a client's amount_jpy",
-        )?;
-        add_jpy(
-            &mut client.surcharge_jpy,
-            line.surcharge_jpy,
-            "a client's surcharge_jpy",
-        )
-    }
-
-    /// Adds a line to its lancer's totals; `hash` is the lancer id's. A held line counts
-    /// through the hold it opens (`add_to_totals`), but its lancer is listed all the same.
-    fn add_to_lancer(&mut self, hash: u64, line: &LineRef<'_>) -> anyhow::Result<()> {
-        let lancer = self.lancers.get(hash, line.lancer_id);
-        match line.payout_status {
-            PayoutStatus::Paid => {
-                add_jpy(
-                    &mut lancer.reward_paid_jpy,
-                    line.reward_jpy,
-                    "reward_paid_jpy",
-                )?;
-                add_jpy(
-                    &mut lancer.rebate_paid_jpy,
-                    line.rebate_jpy,
-                    "rebate_paid_jpy",
-                )
-            }
-            PayoutStatus::Forfeited => {
-                add_jpy(&mut lancer.forfeited_jpy, line.payout_jpy, "forfeited_jpy")
-            }
-            PayoutStatus::Held => Ok(()),
-        }
     }
 
     /// Adds a line to the month's totals, and opens its hold when it is held.
@@ -412,6 +373,55 @@ impl MonthBook {
 
         check_totals(&books.totals)?;
         Ok(books)
+    }
+}
+
+/// Adds a line to its client's totals; `hash` is the client id's.
+fn add_to_client(
+    clients: &mut TotalsById<ClientTotals>,
+    hash: u64,
+    line: &LineRef<'_>,
+) -> anyhow::Result<()> {
+    let client = clients.get(hash, line.client_id);
+    client.orders += 1;
+    client.covered_orders += u64::from(line.covered);
+    add_jpy(
+        &mut client.amount_jpy,
+        line.amount_jpy,
+        "a client's amount_jpy",
+    )?;
+    add_jpy(
+        &mut client.surcharge_jpy,
+        line.surcharge_jpy,
+        "a client's surcharge_jpy",
+    )
+}
+
+/// Adds a line to its lancer's totals; `hash` is the lancer id's. A held line counts
+/// through the hold it opens (`add_to_totals`), but its lancer is listed all the same.
+fn add_to_lancer(
+    lancers: &mut TotalsById<LancerTotals>,
+    hash: u64,
+    line: &LineRef<'_>,
+) -> anyhow::Result<()> {
+    let lancer = lancers.get(hash, line.lancer_id);
+    match line.payout_status {
+        PayoutStatus::Paid => {
+            add_jpy(
+                &mut lancer.reward_paid_jpy,
+                line.reward_jpy,
+                "reward_paid_jpy",
+            )?;
+            add_jpy(
+                &mut lancer.rebate_paid_jpy,
+                line.rebate_jpy,
+                "rebate_paid_jpy",
+            )
+        }
+        PayoutStatus::Forfeited => {
+            add_jpy(&mut lancer.forfeited_jpy, line.payout_jpy, "forfeited_jpy")
+        }
+        PayoutStatus::Held => Ok(()),
     }
 }
 

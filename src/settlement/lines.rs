@@ -14,8 +14,8 @@ use polars::prelude::{
     TimeZone,
 };
 
-use super::totals::TOUCH_GROUP;
-use super::{ClaimBook, LineRef, MonthBook};
+use super::totals::{TotalsById, TOUCH_GROUP};
+use super::{add_to_client, add_to_lancer, ClaimBook, LineRef, MonthBook};
 use crate::calendar::BUSINESS_ZONE;
 use crate::input::rows::RowOrigin;
 use crate::input::OrderBatch;
@@ -360,41 +360,52 @@ impl MonthBook {
             claim_ids: claim_ids.value(row),
         };
 
-        // Clients, then lancers, a group of lines at a time: first the slot each line's id
-        // starts at is read for the whole group, trips to memory that are all under way at
-        // once, then the lines are added, their slots in cache. Then the month's totals.
+        // Clients on a second thread and lancers on this one, each a group of lines at a time:
+        // first the slot each line's id starts at is read for the whole group, trips to memory
+        // that are all under way at once, then the lines are added, their slots in cache.
+        // Then the month's totals.
         let rows = frame.height();
-        let hashes: Vec<u64> = (0..rows)
-            .map(|row| self.clients.hash(client_ids.value(row)))
-            .collect();
-        for group in (0..rows).step_by(TOUCH_GROUP) {
-            let group = group..rows.min(group + TOUCH_GROUP);
-            let mut touched = [0u32; TOUCH_GROUP];
-            for (slot, row) in touched.iter_mut().zip(group.clone()) {
-                *slot = self.clients.touch(hashes[row]);
-            }
-            std::hint::black_box(&touched);
-            for row in group {
-                self.add_to_client(hashes[row], &line(row))?;
-            }
-        }
-        let hashes: Vec<u64> = (0..rows)
-            .map(|row| self.lancers.hash(lancer_ids.value(row)))
-            .collect();
-        for group in (0..rows).step_by(TOUCH_GROUP) {
-            let group = group..rows.min(group + TOUCH_GROUP);
-            let mut touched = [0u32; TOUCH_GROUP];
-            for (slot, row) in touched.iter_mut().zip(group.clone()) {
-                *slot = self.lancers.touch(hashes[row]);
-            }
-            std::hint::black_box(&touched);
-            for row in group {
-                self.add_to_lancer(hashes[row], &line(row))?;
-            }
-        }
+        let (clients, lancers) = (&mut self.clients, &mut self.lancers);
+        let (client_ids, lancer_ids) = (&client_ids, &lancer_ids);
+        let line = &line;
+        add_grouped(
+            clients,
+            rows,
+            |row| client_ids.value(row),
+            |clients, hash, row| add_to_client(clients, hash, &line(row)),
+        )?;
+        add_grouped(
+            lancers,
+            rows,
+            |row| lancer_ids.value(row),
+            |lancers, hash, row| add_to_lancer(lancers, hash, &line(row)),
+        )?;
         for row in 0..rows {
             self.add_to_totals(&line(row))?;
         }
         Ok(())
     }
+}
+
+/// Adds `rows` lines to `totals`, a group of lines at a time: the index slot of each line's id
+/// (`id(row)`) is touched for the whole group, then `add` adds each line.
+fn add_grouped<'a, T: Default>(
+    totals: &mut TotalsById<T>,
+    rows: usize,
+    id: impl Fn(usize) -> &'a str,
+    mut add: impl FnMut(&mut TotalsById<T>, u64, usize) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let hashes: Vec<u64> = (0..rows).map(|row| totals.hash(id(row))).collect();
+    for group in (0..rows).step_by(TOUCH_GROUP) {
+        let group = group..rows.min(group + TOUCH_GROUP);
+        let mut touched = [0u32; TOUCH_GROUP];
+        for (slot, row) in touched.iter_mut().zip(group.clone()) {
+            *slot = totals.touch(hashes[row]);
+        }
+        std::hint::black_box(&touched);
+        for row in group {
+            add(totals, hashes[row], row)?;
+        }
+    }
+    Ok(())
 }

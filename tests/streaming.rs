@@ -1,0 +1,106 @@
+//! The month settled batch by batch: what happens at the seams between batches. A Spark folder
+//! of part files is read file by file, so each file's rows are a batch of their own here, and
+//! an order id that ends one file and starts the next is a copy across a seam.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use settle::calendar::Month;
+use settle::generate::{write_claims, write_orders};
+use settle::model::{Order, WorkType};
+use settle::policy::Policy;
+use settle::run::{self, RunOutcome, RunRequest};
+
+const MONTH: &str = "2015-12";
+const NS_PER_HOUR: i64 = 3_600_000_000_000;
+
+fn order(order_id: &str, hour: i64) -> Order {
+    let completed_at = MONTH.parse::<Month>().unwrap().start_ns() + (24 + hour) * NS_PER_HOUR;
+    Order {
+        order_id: order_id.into(),
+        request_id: format!("R-{order_id}"),
+        client_id: format!("c-{}", hour % 3),
+        lancer_id: format!("l-{}", hour % 4),
+        work_type: WorkType::ProjectFixed,
+        lancer_certified: true,
+        request_created_at: completed_at - 48 * NS_PER_HOUR,
+        ordered_at: completed_at - 24 * NS_PER_HOUR,
+        completed_at,
+        amount_jpy: 10_000 + 1_000 * hour,
+        reward_jpy: 8_000 + 800 * hour,
+    }
+}
+
+/// Writes each part as a part file of a Spark folder, and an empty claims register.
+fn month_of_parts(folder: &Path, parts: &[Vec<Order>]) -> (PathBuf, PathBuf) {
+    let orders = folder.join("orders");
+    std::fs::create_dir_all(&orders).unwrap();
+    for (index, part) in parts.iter().enumerate() {
+        write_orders(&orders.join(format!("part-{index:05}.parquet")), part).unwrap();
+    }
+    let claims = folder.join("claims.parquet");
+    write_claims(&claims, &[]).unwrap();
+    (orders, claims)
+}
+
+fn settle(folder: &Path, parts: &[Vec<Order>]) -> PathBuf {
+    let (orders, claims) = month_of_parts(folder, parts);
+    let request = RunRequest {
+        month: MONTH.parse().unwrap(),
+        orders: vec![orders],
+        claims: vec![claims],
+        ledger: folder.join("ledger"),
+        policy: Policy::default(),
+        strict: false,
+        correction: None,
+    };
+    match run::run(&request).unwrap() {
+        RunOutcome::Published(summary) => summary.folder,
+        RunOutcome::Unchanged { .. } => panic!("a fresh ledger had the month already"),
+    }
+}
+
+#[test]
+fn an_id_that_ends_one_file_and_starts_the_next_is_rejected_in_both() {
+    let work = tempfile::tempdir().unwrap();
+    let first = vec![order("O-1", 1), order("O-2", 2), order("O-3", 3)];
+    let second = vec![order("O-3", 4), order("O-4", 5)];
+    let folder = settle(work.path(), &[first, second]);
+
+    let lines = support::parquet_rows(&folder.join("order_lines.parquet"));
+    let ids: Vec<&str> = lines.iter().map(|row| row["order_id"].as_str()).collect();
+    assert_eq!(ids, ["O-1", "O-2", "O-4"]);
+    let rejected = support::csv_rows(&folder.join("rejected_rows.csv"));
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    for row in &rejected {
+        assert_eq!(row["reason"], "duplicate_order_id");
+        assert!(row["detail"].contains("appears 2 times"), "{row:?}");
+    }
+}
+
+#[test]
+fn files_whose_ids_are_not_in_order_settle_to_the_same_files() {
+    let work = tempfile::tempdir().unwrap();
+    let early: Vec<Order> = (1..=4).map(|n| order(&format!("O-{n}"), n)).collect();
+    let late: Vec<Order> = (5..=9).map(|n| order(&format!("O-{n}"), n)).collect();
+    let mut shuffled = late.clone();
+    shuffled.reverse();
+
+    let ascending = settle(&work.path().join("ascending"), &[early.clone(), late]);
+    let unordered = settle(&work.path().join("unordered"), &[shuffled, early]);
+
+    for file in [
+        "order_lines.parquet",
+        "client_charges.csv",
+        "lancer_payouts.csv",
+        "holds.parquet",
+        "hold_events.csv",
+    ] {
+        let read = |folder: &Path| std::fs::read(folder.join(file)).unwrap();
+        assert!(
+            read(&ascending) == read(&unordered),
+            "{file} depends on the order of the input rows"
+        );
+    }
+}
