@@ -186,6 +186,8 @@ pub struct OrderLinesThread {
 
 impl OrderLinesThread {
     pub fn spawn(mut writer: OrderLinesWriter) -> anyhow::Result<OrderLinesThread> {
+        // Two batches may wait, so that handing over the few rows settled after the others
+        // does not wait for a row group to be compressed.
         let (sender, receiver) = sync_channel::<DataFrame>(2);
         let thread = std::thread::Builder::new()
             .name("settle-write".into())

@@ -128,7 +128,9 @@ fn settle_streaming(
     folder: &Path,
 ) -> anyhow::Result<Result<SettledOrders, NotAscending>> {
     let mut lines_out = LinesOut::create(folder, run)?;
-    let (sender, receiver) = sync_channel::<LineBatch>(1);
+    // The reader hands a batch over only when the main thread takes it, so that no more than
+    // one priced batch waits: each is a few hundred megabytes.
+    let (sender, receiver) = sync_channel::<LineBatch>(0);
     let (intake, written) = std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("settle-read".into())
