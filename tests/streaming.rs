@@ -104,3 +104,26 @@ fn files_whose_ids_are_not_in_order_settle_to_the_same_files() {
         );
     }
 }
+
+#[test]
+fn a_part_file_of_another_month_is_counted_as_out_of_the_month() {
+    let work = tempfile::tempdir().unwrap();
+    let december: Vec<Order> = (1..=3).map(|n| order(&format!("O-{n}"), n)).collect();
+    // Completed in January: every row of the second file lies after the month, which the
+    // file's statistics say, so its rows are counted without being read.
+    let january: Vec<Order> = (4..=7)
+        .map(|n| {
+            let mut late = order(&format!("O-{n}"), n);
+            late.completed_at += 40 * 24 * NS_PER_HOUR;
+            late
+        })
+        .collect();
+    let folder = settle(work.path(), &[december, january]);
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["rows"]["orders_read"], 7);
+    assert_eq!(manifest["rows"]["order_lines"], 3);
+    assert_eq!(manifest["rows"]["orders_out_of_month"], 4);
+    assert_eq!(manifest["rows"]["orders_rejected"], 0);
+}

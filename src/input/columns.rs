@@ -725,6 +725,62 @@ fn decimal_yen(name: &str, raw: i128, divisor: i128, scale: usize) -> Field<i64>
 mod tests {
     use super::*;
     use crate::calendar::parse_zone;
+    use crate::generate::{write_claims, write_orders};
+    use crate::model::{Claim, ClaimStatus, Order, WorkType};
+
+    const HOUR_NS: i64 = 3_600_000_000_000;
+
+    #[test]
+    fn statistics_bound_instants_only_where_every_row_has_one() {
+        let folder = tempfile::tempdir().unwrap();
+        let start_ns = "2015-12"
+            .parse::<crate::calendar::Month>()
+            .unwrap()
+            .start_ns();
+        let orders: Vec<Order> = (0..3)
+            .map(|n| Order {
+                order_id: format!("O-{n}"),
+                request_id: "R".into(),
+                client_id: "c".into(),
+                lancer_id: "l".into(),
+                work_type: WorkType::Task,
+                lancer_certified: false,
+                request_created_at: start_ns,
+                ordered_at: start_ns,
+                completed_at: start_ns + n * HOUR_NS,
+                amount_jpy: 1_000,
+                reward_jpy: 800,
+            })
+            .collect();
+        let path = folder.path().join("orders.parquet");
+        write_orders(&path, &orders).unwrap();
+        let file = ParquetFile::open(&path, "orders", &["completed_at"]).unwrap();
+        assert_eq!(
+            file.instant_bounds(0, "completed_at"),
+            Some((start_ns, start_ns + 2 * HOUR_NS))
+        );
+
+        let claims = [Claim {
+            claim_id: "K".into(),
+            order_id: "O-1".into(),
+            filed_at: start_ns,
+            status: ClaimStatus::UnderReview,
+            decided_at: None,
+            payout_decision: None,
+        }];
+        let path = folder.path().join("claims.parquet");
+        write_claims(&path, &claims).unwrap();
+        let file = ParquetFile::open(&path, "claims", &["filed_at", "decided_at"]).unwrap();
+        assert_eq!(
+            file.instant_bounds(0, "filed_at"),
+            Some((start_ns, start_ns))
+        );
+        assert_eq!(
+            file.instant_bounds(0, "decided_at"),
+            None,
+            "a null has no instant"
+        );
+    }
 
     #[test]
     fn wall_clock_hours_with_a_change_are_converted_time_by_time() {
