@@ -6,6 +6,10 @@
 //! need a correction reason); validate; settle; check every row is accounted for; publish,
 //! with adjustment files for a correction; list later months the new version made stale.
 //! Nothing is written to the ledger before the publish stage, and it is all or nothing.
+//!
+//! A provisional run (`run_provisional`) takes the same stages except the comparison: it
+//! always settles the month so far and writes it to `LEDGER/provisional/YYYY-MM/`, never as a
+//! version. Publishing a month's version removes its provisional folder.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -19,12 +23,14 @@ use crate::adjustments;
 use crate::calendar::Month;
 use crate::input::files::sha256_file;
 use crate::input::{self, InputFile, RawClaim, RawOrder};
-use crate::ledger::{Ledger, StaleMonth, Version};
+use crate::ledger::{Ledger, LedgerLock, StaleMonth, Version};
 use crate::manifest::{self, Correction, Inputs, Manifest, ManifestInput, OpeningHolds, RowCounts};
 use crate::model::RejectedRow;
-use crate::output::{self, OutputFile, MANIFEST_FILE};
+use crate::money::yen;
+use crate::output::{self, CsvStyle, OutputFile, MANIFEST_FILE};
 use crate::pause;
-use crate::policy::Policy;
+use crate::policy::{Policy, Rules};
+use crate::progress::Progress;
 use crate::settlement::{self, ClientCharge, Hold, LancerPayout, MonthInputs, Settlement};
 use crate::validate::{self, Rejection};
 
@@ -71,6 +77,8 @@ pub struct RunSummary {
     /// Later published months whose opening holds no longer match, in the order to correct
     /// them.
     pub stale_later_months: Vec<StaleMonth>,
+    /// Written to `LEDGER/provisional/YYYY-MM/`, not as a version.
+    pub provisional: bool,
 }
 
 impl RunSummary {
@@ -81,22 +89,24 @@ impl RunSummary {
 
 impl fmt::Display for RunSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let replaces = match self.corrected_version {
-            Some(version) => format!(" (a correction of v{version})"),
-            None => String::new(),
+        let what = match (self.provisional, self.corrected_version) {
+            (true, _) => "provisionally".to_string(),
+            (false, Some(corrected)) => {
+                format!("as v{} (a correction of v{corrected})", self.version)
+            }
+            (false, None) => format!("as v{}", self.version),
         };
         write!(
             f,
-            "settled {} as v{}{replaces} in {}: {} orders settled ({} covered), surcharge total \
-             ¥{}, payable total ¥{}; holds opened {}, released {}, forfeited {}, open {}; \
+            "settled {} {what} in {}: {} orders settled ({} covered), surcharge total \
+             {}, payable total {}; holds opened {}, released {}, forfeited {}, open {}; \
              {} rows out of the month, {} rejected ({} orders, {} claims)",
             self.month,
-            self.version,
             self.folder.display(),
             self.rows.order_lines,
             self.covered_lines,
-            self.surcharge_jpy,
-            self.payable_jpy,
+            yen(self.surcharge_jpy),
+            yen(self.payable_jpy),
             self.holds_opened,
             self.holds_released,
             self.holds_forfeited,
@@ -147,13 +157,176 @@ struct ReadInputs {
     inputs: Inputs,
 }
 
+/// Settings that change how a run writes and what it shows, never what it computes: they are
+/// not part of the policy, are not recorded as inputs, and do not make a rerun different. A
+/// month published without a byte order mark and run again with one is unchanged (its money
+/// is the same), so nothing is written; the mark applies to versions published from then on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunSettings {
+    pub csv: CsvStyle,
+    pub progress: Progress,
+}
+
+/// Settles the month and publishes it as a new version, unless the newest version was made
+/// from the same inputs, policy and opening holds.
 pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
+    run_with(request, RunSettings::default())
+}
+
+/// `run` with settings for the files' style and progress on a terminal.
+pub fn run_with(request: &RunRequest, settings: RunSettings) -> anyhow::Result<RunOutcome> {
+    let month = request.month;
+    let prepared = prepare(request, settings)?;
+
+    let policy_sha256 = manifest::policy_sha256(&request.policy);
+    let comparison = compare_with_newest(
+        request,
+        &prepared.history,
+        &prepared.read.inputs,
+        &policy_sha256,
+    )?;
+    let correction = match comparison {
+        Comparison::Same(version) => {
+            info!(stage = "compare", month = %month, version, "unchanged");
+            return Ok(RunOutcome::Unchanged { month, version });
+        }
+        Comparison::New(correction) => correction,
+    };
+    let computed = compute(request, &prepared)?;
+
+    let started = Instant::now();
+    let ledger = &prepared.ledger;
+    let version = 1 + ledger.versions(month)?.last().copied().unwrap_or(0);
+    let manifest = |outputs| Manifest {
+        month: month.to_string(),
+        version,
+        settle_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: prepared.read.inputs.clone(),
+        policy: request.policy.clone(),
+        policy_sha256: policy_sha256.clone(),
+        naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
+        opening_holds: prepared.history.opening.clone(),
+        correction: correction.clone(),
+        rows: computed.rows.clone(),
+        totals: computed.settlement.totals.clone(),
+        outputs,
+        warnings: computed.settlement.warnings.clone(),
+    };
+    let mut written = Vec::new();
+    let folder = ledger.publish(month, version, |staging| {
+        let mut outputs = write_outputs(staging, &computed, settings)?;
+        if let Some(previous) = &prepared.history.newest {
+            outputs.extend(write_adjustments(
+                staging,
+                previous,
+                &computed.settlement,
+                settings.csv,
+            )?);
+        }
+        written.clone_from(&outputs);
+        pause::checkpoint("before-manifest");
+        write_manifest(staging, &manifest(outputs))
+    })?;
+    log_publish(month, version, &folder, &written, &computed, started);
+    if ledger.remove_provisional(month)? {
+        info!(month = %month, "removed the provisional settlement, now replaced by v{version}");
+    }
+
+    let stale_later_months: Vec<StaleMonth> = ledger
+        .stale_months()?
+        .into_iter()
+        .filter(|stale| stale.month > month)
+        .collect();
+    let mut summary = summary(month, version, folder, computed.rows, &computed.settlement);
+    summary.corrected_version = correction.map(|c| c.previous_version);
+    summary.stale_later_months = stale_later_months;
+    Ok(RunOutcome::Published(summary))
+}
+
+/// Raised when a provisional run is asked for a month that is already published.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{month} is already published as v{version}; a provisional run shows a month before it \
+     closes (see `settle report --month {month}` for the published one)"
+)]
+pub struct AlreadyPublished {
+    pub month: Month,
+    pub version: u32,
+}
+
+/// Settles the month so far into `LEDGER/provisional/YYYY-MM/`, replacing what the previous
+/// provisional run wrote. It never creates a version and never takes the rerun path: it always
+/// rewrites, since the month's inputs grow every night. It holds the ledger lock like any run
+/// and starts from the same opening holds as the month's real run will.
+pub fn run_provisional(request: &RunRequest, settings: RunSettings) -> anyhow::Result<RunSummary> {
+    let month = request.month;
+    if request.correction.is_some() {
+        bail!("a provisional run publishes no version, so it takes no --correction");
+    }
+    let settled_at = chrono::Utc::now()
+        .with_timezone(&crate::calendar::BUSINESS_ZONE)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let prepared = prepare(request, settings)?;
+    if let Some(newest) = &prepared.history.newest {
+        return Err(AlreadyPublished {
+            month,
+            version: newest.number,
+        }
+        .into());
+    }
+    let computed = compute(request, &prepared)?;
+
+    let started = Instant::now();
+    let manifest = |outputs| Manifest {
+        month: month.to_string(),
+        // Version 0 is never a ledger version: it marks a provisional settlement.
+        version: 0,
+        settle_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: prepared.read.inputs.clone(),
+        policy: request.policy.clone(),
+        policy_sha256: manifest::policy_sha256(&request.policy),
+        naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
+        opening_holds: prepared.history.opening.clone(),
+        correction: None,
+        rows: computed.rows.clone(),
+        totals: computed.settlement.totals.clone(),
+        outputs,
+        warnings: computed.settlement.warnings.clone(),
+    };
+    let mut written = Vec::new();
+    let folder = prepared
+        .ledger
+        .publish_provisional(month, &settled_at, |staging| {
+            let outputs = write_outputs(staging, &computed, settings)?;
+            written.clone_from(&outputs);
+            pause::checkpoint("before-manifest");
+            write_manifest(staging, &manifest(outputs))
+        })?;
+    log_publish(month, 0, &folder, &written, &computed, started);
+
+    let mut summary = summary(month, 0, folder, computed.rows, &computed.settlement);
+    summary.provisional = true;
+    Ok(summary)
+}
+
+/// What every run does before it decides anything: the lock, the ledger's history for the
+/// month, and the inputs read and hashed.
+struct Prepared {
+    ledger: Ledger,
+    /// Held, never read: dropping it releases the ledger.
+    _lock: LedgerLock,
+    rules: Rules,
+    history: History,
+    read: ReadInputs,
+}
+
+fn prepare(request: &RunRequest, settings: RunSettings) -> anyhow::Result<Prepared> {
     let rules = request.policy.rules().context("the policy is not valid")?;
     let naive_zone = request.policy.naive_zone()?;
     let month = request.month;
 
     let ledger = Ledger::open(&request.ledger)?;
-    let _lock = ledger.lock(month)?;
+    let lock = ledger.lock(month)?;
     let cleaned = ledger.clean_staging()?;
     if cleaned > 0 {
         warn!(
@@ -161,17 +334,43 @@ pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
             "removed staging folders left by an interrupted run"
         );
     }
-    let history = read_history(&ledger, month)?;
-    let read = read_inputs(request, naive_zone)?;
 
-    let policy_sha256 = manifest::policy_sha256(&request.policy);
-    let correction = match compare_with_newest(request, &history, &read.inputs, &policy_sha256)? {
-        Comparison::Same(version) => {
-            info!(stage = "compare", month = %month, version, "unchanged");
-            return Ok(RunOutcome::Unchanged { month, version });
-        }
-        Comparison::New(correction) => correction,
-    };
+    let started = Instant::now();
+    let history = read_history(&ledger, month)?;
+    let read = read_inputs(request, naive_zone, settings.progress)?;
+    let opening_jpy: i64 = history.opening_holds.iter().map(|h| h.payout_jpy).sum();
+    info!(
+        stage = "read",
+        month = %month,
+        order_files = read.order_files.len(),
+        order_rows = read.raw_orders.len(),
+        claim_files = read.claim_files.len(),
+        claim_rows = read.raw_claims.len(),
+        input_bytes = input_bytes(&read),
+        opening_holds = history.opening_holds.len(),
+        opening_holds_jpy = opening_jpy,
+        orders_settled_before = history.settled_before.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+    );
+    Ok(Prepared {
+        ledger,
+        _lock: lock,
+        rules,
+        history,
+        read,
+    })
+}
+
+/// The month settled from what `prepare` read: validation, the settlement, the row check.
+struct Computed {
+    settlement: Settlement,
+    rejected_rows: Vec<RejectedRow>,
+    rows: RowCounts,
+}
+
+fn compute(request: &RunRequest, prepared: &Prepared) -> anyhow::Result<Computed> {
+    let month = request.month;
+    let (history, read) = (&prepared.history, &prepared.read);
 
     let started = Instant::now();
     let order_intake = validate::validate_orders(&read.raw_orders, month, |order_id| {
@@ -203,6 +402,7 @@ pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         order_lines = rows.order_lines,
         out_of_month = rows.orders_out_of_month,
         orders_rejected = rows.orders_rejected,
+        claims_valid = rows.claims_valid,
         claims_rejected = rows.claims_rejected,
         elapsed_ms = started.elapsed().as_millis() as u64,
     );
@@ -216,62 +416,101 @@ pub fn run(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let started = Instant::now();
     let settlement = settlement::settle(MonthInputs {
         month,
-        rules: &rules,
+        rules: &prepared.rules,
         orders: order_intake.orders,
         claims: &claim_intake.claims,
         orders_with_rejected_claims: &orders_with_rejected_claims,
-        opening_holds: history.opening_holds,
+        opening_holds: history.opening_holds.clone(),
     })?;
     check_rows(&rows, &settlement, &read.inputs)?;
     for warning in &settlement.warnings {
         warn!(stage = "settle", "{warning}");
     }
+    let totals = &settlement.totals;
     info!(
         stage = "settle",
-        order_lines = settlement.totals.order_lines,
-        covered = settlement.totals.covered_lines,
-        surcharge_jpy = settlement.totals.surcharge_lines_jpy,
-        payable_jpy = settlement.totals.payable_jpy,
-        holds_open = settlement.totals.holds_closing.count,
+        order_lines = totals.order_lines,
+        covered = totals.covered_lines,
+        amount_jpy = totals.amount_jpy,
+        reward_jpy = totals.reward_jpy,
+        surcharge_jpy = totals.surcharge_lines_jpy,
+        rebate_jpy = totals.rebate_jpy,
+        payable_jpy = totals.payable_jpy,
+        released_jpy = totals.released_jpy,
+        forfeited_jpy = totals.forfeited_jpy,
+        holds_opened = totals.holds_opened.count,
+        holds_released = totals.holds_released.count,
+        holds_forfeited = totals.holds_forfeited.count,
+        holds_open = totals.holds_closing.count,
+        holds_open_jpy = totals.holds_closing.jpy,
+        warnings = settlement.warnings.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
     );
+    Ok(Computed {
+        settlement,
+        rejected_rows,
+        rows,
+    })
+}
 
-    let started = Instant::now();
-    let version = 1 + ledger.versions(month)?.last().copied().unwrap_or(0);
-    let manifest_for = |outputs| Manifest {
-        month: month.to_string(),
-        version,
-        settle_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: read.inputs.clone(),
-        policy: request.policy.clone(),
-        policy_sha256: policy_sha256.clone(),
-        naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
-        opening_holds: history.opening.clone(),
-        correction: correction.clone(),
-        rows: rows.clone(),
-        totals: settlement.totals.clone(),
-        outputs,
-        warnings: settlement.warnings.clone(),
+fn write_outputs(
+    staging: &Path,
+    computed: &Computed,
+    settings: RunSettings,
+) -> anyhow::Result<Vec<OutputFile>> {
+    let progress = settings.progress;
+    let count = 6;
+    let index = std::cell::Cell::new(0);
+    let starting = |name: &str| {
+        progress.file("writing", "output", index.get(), count, &staging.join(name));
+        index.set(index.get() + 1);
     };
-    let folder = ledger.publish(month, version, |staging| {
-        let mut outputs = output::write_settlement(staging, &settlement, &rejected_rows)?;
-        if let Some(previous) = &history.newest {
-            outputs.extend(write_adjustments(staging, previous, &settlement)?);
-        }
-        pause::checkpoint("before-manifest");
-        write_manifest(staging, &manifest_for(outputs))
-    })?;
-    info!(stage = "publish", month = %month, version, elapsed_ms = started.elapsed().as_millis() as u64);
+    output::write_settlement(
+        staging,
+        &computed.settlement,
+        &computed.rejected_rows,
+        settings.csv,
+        &starting,
+    )
+}
 
-    let stale_later_months: Vec<StaleMonth> = ledger
-        .stale_months()?
-        .into_iter()
-        .filter(|stale| stale.month > month)
-        .collect();
-    let mut summary = summary(month, version, folder, rows, &settlement);
-    summary.corrected_version = correction.map(|c| c.previous_version);
-    summary.stale_later_months = stale_later_months;
-    Ok(RunOutcome::Published(summary))
+fn log_publish(
+    month: Month,
+    version: u32,
+    folder: &Path,
+    written: &[OutputFile],
+    computed: &Computed,
+    started: Instant,
+) {
+    let bytes: u64 = written
+        .iter()
+        .filter_map(|f| std::fs::metadata(folder.join(&f.file)).ok())
+        .map(|m| m.len())
+        .sum();
+    let totals = &computed.settlement.totals;
+    info!(
+        stage = "publish",
+        month = %month,
+        version,
+        provisional = version == 0,
+        folder = %folder.display(),
+        files = written.len() + 1,
+        output_bytes = bytes,
+        order_lines = totals.order_lines,
+        surcharge_jpy = totals.surcharge_lines_jpy,
+        payable_jpy = totals.payable_jpy,
+        rows_rejected = computed.rejected_rows.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+    );
+}
+
+fn input_bytes(read: &ReadInputs) -> u64 {
+    read.order_files
+        .iter()
+        .chain(&read.claim_files)
+        .filter_map(|f| std::fs::metadata(&f.path).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 fn read_history(ledger: &Ledger, month: Month) -> anyhow::Result<History> {
@@ -306,21 +545,32 @@ fn read_history(ledger: &Ledger, month: Month) -> anyhow::Result<History> {
     })
 }
 
-fn read_inputs(request: &RunRequest, naive_zone: chrono_tz::Tz) -> anyhow::Result<ReadInputs> {
-    let started = Instant::now();
+/// Reads the inputs one file at a time, so that a terminal can show each file as it starts.
+fn read_inputs(
+    request: &RunRequest,
+    naive_zone: chrono_tz::Tz,
+    progress: Progress,
+) -> anyhow::Result<ReadInputs> {
     let order_paths = input::expand_paths(&request.orders, "orders")?;
     let claim_paths = input::expand_paths(&request.claims, "claims")?;
-    let (order_files, raw_orders) = input::read_orders(&order_paths, naive_zone, 0)?;
-    let (claim_files, raw_claims) =
-        input::read_claims(&claim_paths, naive_zone, order_files.len())?;
-    info!(
-        stage = "read",
-        order_files = order_files.len(),
-        order_rows = raw_orders.len(),
-        claim_files = claim_files.len(),
-        claim_rows = raw_claims.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-    );
+    let mut order_files = Vec::with_capacity(order_paths.len());
+    let mut raw_orders = Vec::new();
+    for (index, path) in order_paths.iter().enumerate() {
+        progress.file("reading", "orders", index, order_paths.len(), path);
+        let (files, rows) = input::read_orders(std::slice::from_ref(path), naive_zone, index)?;
+        order_files.extend(files);
+        raw_orders.extend(rows);
+    }
+    let mut claim_files = Vec::with_capacity(claim_paths.len());
+    let mut raw_claims = Vec::new();
+    for (index, path) in claim_paths.iter().enumerate() {
+        progress.file("reading", "claims", index, claim_paths.len(), path);
+        let first_index = order_files.len() + index;
+        let (files, rows) =
+            input::read_claims(std::slice::from_ref(path), naive_zone, first_index)?;
+        claim_files.extend(files);
+        raw_claims.extend(rows);
+    }
     let inputs = Inputs {
         orders: order_files.iter().map(ManifestInput::from).collect(),
         claims: claim_files.iter().map(ManifestInput::from).collect(),
@@ -392,6 +642,7 @@ fn write_adjustments(
     staging: &Path,
     previous: &Version,
     settlement: &Settlement,
+    style: CsvStyle,
 ) -> anyhow::Result<Vec<OutputFile>> {
     let old_clients: Vec<ClientCharge> =
         output::read_csv(&previous.path.join(output::CLIENT_CHARGES_FILE))?;
@@ -403,8 +654,8 @@ fn write_adjustments(
     let folder = staging.join(output::ADJUSTMENTS_FOLDER);
     std::fs::create_dir(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
     Ok(vec![
-        output::write_csv(staging, output::CLIENT_ADJUSTMENTS_FILE, &clients)?,
-        output::write_csv(staging, output::LANCER_ADJUSTMENTS_FILE, &lancers)?,
+        output::write_csv_styled(staging, output::CLIENT_ADJUSTMENTS_FILE, &clients, style)?,
+        output::write_csv_styled(staging, output::LANCER_ADJUSTMENTS_FILE, &lancers, style)?,
     ])
 }
 
@@ -541,5 +792,6 @@ fn summary(
         warnings: settlement.warnings.clone(),
         corrected_version: None,
         stale_later_months: Vec::new(),
+        provisional: false,
     }
 }

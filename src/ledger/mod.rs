@@ -5,9 +5,12 @@
 //!   ledger, flushed, and renamed into place with its manifest already inside;
 //! - a published version is never changed; a new one is added beside it;
 //! - one run at a time writes: every run holds the ledger lock while it reads history and
-//!   publishes.
+//!   publishes;
+//! - only folders named `YYYY-MM` are months: `.staging`, `.lock` and `provisional` (see
+//!   `provisional`) never count as one.
 
 mod lock;
+pub mod provisional;
 
 use std::collections::HashMap;
 use std::fs::File;
