@@ -5,9 +5,11 @@
 //! together for the `settle` binary. ARCHITECTURE.md has the map.
 
 pub mod adjustments;
+pub mod backfill;
 pub mod calendar;
 pub mod generate;
 pub mod input;
+pub mod job;
 pub mod ledger;
 pub mod manifest;
 pub mod model;
