@@ -18,6 +18,7 @@ pub mod output;
 pub mod pause;
 pub mod policy;
 pub mod progress;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod settlement;
