@@ -226,8 +226,10 @@ impl ParquetFile {
                     break;
                 }
                 let mut next_value = values.iter();
-                for row in 0..records {
-                    let present = max_definition == 0 || definitions[row] == max_definition;
+                let rows = (0..records).map(|row| {
+                    max_definition == 0 || definitions.get(row) == Some(&max_definition)
+                });
+                for present in rows {
                     let value = if present { next_value.next() } else { None };
                     fields.push(value.map_or(Field::Missing, |value| int96_instant(name, value)));
                 }
