@@ -7,6 +7,7 @@
 pub mod adjustments;
 pub mod backfill;
 pub mod calendar;
+pub mod encodings;
 pub mod generate;
 pub mod input;
 pub mod job;

@@ -413,8 +413,10 @@ fn compute(request: &RunRequest, prepared: &Prepared) -> anyhow::Result<Computed
         .into());
     }
 
+    let input_warnings = input_warnings(&order_intake, &read, &history);
+
     let started = Instant::now();
-    let settlement = settlement::settle(MonthInputs {
+    let mut settlement = settlement::settle(MonthInputs {
         month,
         rules: &prepared.rules,
         orders: order_intake.orders,
@@ -423,6 +425,7 @@ fn compute(request: &RunRequest, prepared: &Prepared) -> anyhow::Result<Computed
         opening_holds: history.opening_holds.clone(),
     })?;
     check_rows(&rows, &settlement, &read.inputs)?;
+    settlement.warnings.splice(0..0, input_warnings);
     for warning in &settlement.warnings {
         warn!(stage = "settle", "{warning}");
     }
@@ -511,6 +514,35 @@ fn input_bytes(read: &ReadInputs) -> u64 {
         .filter_map(|f| std::fs::metadata(&f.path).ok())
         .map(|m| m.len())
         .sum()
+}
+
+/// Conditions of the inputs that finance should see although nothing is wrong with a row:
+/// rows of an earlier month (a late export that no run will settle unless that month is
+/// corrected), an orders input with no rows, an empty claims register while holds are open.
+fn input_warnings(
+    orders: &validate::OrderIntake,
+    read: &ReadInputs,
+    history: &History,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if orders.earlier_rows > 0 {
+        warnings.push(format!(
+            "{} order rows completed before this month ({}); this run does not settle them: if \
+             they are missing from an earlier month, correct that month",
+            orders.earlier_rows,
+            orders.earlier_examples.join(", ")
+        ));
+    }
+    if read.raw_orders.is_empty() {
+        warnings.push("the orders input holds no rows".to_string());
+    }
+    if read.raw_claims.is_empty() && !history.opening_holds.is_empty() {
+        warnings.push(format!(
+            "the claims register holds no rows, but {} holds are open; they stay open",
+            history.opening_holds.len()
+        ));
+    }
+    warnings
 }
 
 fn read_history(ledger: &Ledger, month: Month) -> anyhow::Result<History> {
@@ -685,8 +717,9 @@ fn previous_version(ledger: &Ledger, month: Month) -> anyhow::Result<Option<Vers
     }
 }
 
-/// Rejected rows with file names, sorted by file and row. Ids that would run as a formula in
-/// a spreadsheet are quoted so the file is safe to open.
+/// Rejected rows with file names, sorted by file and row. Text that would run as a formula in
+/// a spreadsheet gets a leading `'`, and control characters are shown escaped, so the file is
+/// safe to open; every other character is kept as it was.
 fn rejected_rows<'a>(
     files: &[&InputFile],
     rejections: impl Iterator<Item = &'a Rejection>,
@@ -708,12 +741,18 @@ fn rejected_rows<'a>(
 }
 
 fn spreadsheet_safe(text: &str) -> String {
-    let escaped: String = text.escape_default().collect();
-    if escaped.starts_with(['=', '+', '-', '@']) {
-        format!("'{escaped}")
-    } else {
-        escaped
+    let mut safe = String::with_capacity(text.len() + 1);
+    if text.starts_with(['=', '+', '-', '@']) {
+        safe.push('\'');
     }
+    for c in text.chars() {
+        if c.is_control() {
+            safe.extend(c.escape_default());
+        } else {
+            safe.push(c);
+        }
+    }
+    safe
 }
 
 fn log_rejections(rows: &[RejectedRow]) {
@@ -793,5 +832,24 @@ fn summary(
         corrected_version: None,
         stale_later_months: Vec::new(),
         provisional: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn rejected_text_keeps_its_characters_and_defuses_formulas() {
+        assert_eq!(spreadsheet_safe("注文-1"), "注文-1");
+        assert_eq!(
+            spreadsheet_safe("order_id \"=1\" is odd"),
+            "order_id \"=1\" is odd"
+        );
+        assert_eq!(
+            spreadsheet_safe("=HYPERLINK(1).parquet"),
+            "'=HYPERLINK(1).parquet"
+        );
+        assert_eq!(spreadsheet_safe("a\nb\u{0}"), "a\\nb\\u{0}");
     }
 }

@@ -313,22 +313,27 @@ fn roll_holds(
     Ok((holds, events))
 }
 
+fn charge_line(charge: &mut ClientCharge, line: &OrderLine) -> anyhow::Result<()> {
+    charge.orders += 1;
+    charge.covered_orders += u64::from(line.pricing.reason.is_covered());
+    add_jpy(&mut charge.amount_jpy, line.order.amount_jpy, "amount_jpy")?;
+    add_jpy(
+        &mut charge.surcharge_jpy,
+        line.pricing.surcharge_jpy,
+        "surcharge_jpy",
+    )
+}
+
 fn client_charges(lines: &[OrderLine]) -> anyhow::Result<Vec<ClientCharge>> {
     let mut by_client: BTreeMap<&str, ClientCharge> = BTreeMap::new();
     for line in lines {
         let charge = by_client.entry(line.order.client_id.as_str()).or_default();
-        charge.orders += 1;
-        charge.covered_orders += u64::from(line.pricing.reason.is_covered());
-        add_jpy(
-            &mut charge.amount_jpy,
-            line.order.amount_jpy,
-            "a client's amount_jpy",
-        )?;
-        add_jpy(
-            &mut charge.surcharge_jpy,
-            line.pricing.surcharge_jpy,
-            "a client's surcharge_jpy",
-        )?;
+        charge_line(charge, line).with_context(|| {
+            format!(
+                "client {}, adding order {}",
+                line.order.client_id, line.order.order_id
+            )
+        })?;
     }
     Ok(by_client
         .into_iter()
@@ -339,6 +344,30 @@ fn client_charges(lines: &[OrderLine]) -> anyhow::Result<Vec<ClientCharge>> {
         .collect())
 }
 
+fn pay_line(payout: &mut LancerPayout, line: &OrderLine) -> anyhow::Result<()> {
+    match line.payout_status {
+        PayoutStatus::Paid => {
+            add_jpy(
+                &mut payout.reward_paid_jpy,
+                line.order.reward_jpy,
+                "reward_paid_jpy",
+            )?;
+            add_jpy(
+                &mut payout.rebate_paid_jpy,
+                line.pricing.rebate_jpy,
+                "rebate_paid_jpy",
+            )
+        }
+        PayoutStatus::Forfeited => add_jpy(
+            &mut payout.forfeited_jpy,
+            line.pricing.payout_jpy,
+            "forfeited_jpy",
+        ),
+        // A held line counts through the hold it opened.
+        PayoutStatus::Held => Ok(()),
+    }
+}
+
 fn lancer_payouts(
     lines: &[OrderLine],
     holds: &[Hold],
@@ -347,29 +376,12 @@ fn lancer_payouts(
     let mut by_lancer: BTreeMap<&str, LancerPayout> = BTreeMap::new();
     for line in lines {
         let payout = by_lancer.entry(line.order.lancer_id.as_str()).or_default();
-        match line.payout_status {
-            PayoutStatus::Paid => {
-                add_jpy(
-                    &mut payout.reward_paid_jpy,
-                    line.order.reward_jpy,
-                    "reward_paid_jpy",
-                )?;
-                add_jpy(
-                    &mut payout.rebate_paid_jpy,
-                    line.pricing.rebate_jpy,
-                    "rebate_paid_jpy",
-                )?;
-            }
-            PayoutStatus::Forfeited => {
-                add_jpy(
-                    &mut payout.forfeited_jpy,
-                    line.pricing.payout_jpy,
-                    "forfeited_jpy",
-                )?;
-            }
-            // A held line counts through the hold it opened, below.
-            PayoutStatus::Held => {}
-        }
+        pay_line(payout, line).with_context(|| {
+            format!(
+                "lancer {}, adding order {}",
+                line.order.lancer_id, line.order.order_id
+            )
+        })?;
     }
     for hold in holds {
         let payout = by_lancer.entry(hold.lancer_id.as_str()).or_default();
@@ -401,6 +413,35 @@ fn lancer_payouts(
     Ok(payouts)
 }
 
+fn total_line(totals: &mut ControlTotals, line: &OrderLine) -> anyhow::Result<()> {
+    totals.covered_lines += u64::from(line.pricing.reason.is_covered());
+    add_jpy(&mut totals.amount_jpy, line.order.amount_jpy, "amount_jpy")?;
+    add_jpy(&mut totals.reward_jpy, line.order.reward_jpy, "reward_jpy")?;
+    add_jpy(
+        &mut totals.surcharge_lines_jpy,
+        line.pricing.surcharge_jpy,
+        "surcharge_jpy",
+    )?;
+    add_jpy(
+        &mut totals.rebate_jpy,
+        line.pricing.rebate_jpy,
+        "rebate_jpy",
+    )?;
+    match line.payout_status {
+        PayoutStatus::Paid => add_jpy(
+            &mut totals.paid_lines_payout_jpy,
+            line.pricing.payout_jpy,
+            "paid payouts",
+        ),
+        PayoutStatus::Forfeited => add_jpy(
+            &mut totals.forfeited_jpy,
+            line.pricing.payout_jpy,
+            "forfeited_jpy",
+        ),
+        PayoutStatus::Held => Ok(()),
+    }
+}
+
 fn control_totals(
     lines: &[OrderLine],
     opening_holds: &[Hold],
@@ -413,32 +454,8 @@ fn control_totals(
         ..ControlTotals::default()
     };
     for line in lines {
-        totals.covered_lines += u64::from(line.pricing.reason.is_covered());
-        add_jpy(&mut totals.amount_jpy, line.order.amount_jpy, "amount_jpy")?;
-        add_jpy(&mut totals.reward_jpy, line.order.reward_jpy, "reward_jpy")?;
-        add_jpy(
-            &mut totals.surcharge_lines_jpy,
-            line.pricing.surcharge_jpy,
-            "surcharge_jpy",
-        )?;
-        add_jpy(
-            &mut totals.rebate_jpy,
-            line.pricing.rebate_jpy,
-            "rebate_jpy",
-        )?;
-        match line.payout_status {
-            PayoutStatus::Paid => add_jpy(
-                &mut totals.paid_lines_payout_jpy,
-                line.pricing.payout_jpy,
-                "paid payouts",
-            )?,
-            PayoutStatus::Forfeited => add_jpy(
-                &mut totals.forfeited_jpy,
-                line.pricing.payout_jpy,
-                "forfeited_jpy",
-            )?,
-            PayoutStatus::Held => {}
-        }
+        total_line(&mut totals, line)
+            .with_context(|| format!("adding order {}", line.order.order_id))?;
     }
     for charge in &settlement.client_charges {
         add_jpy(

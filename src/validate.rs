@@ -27,8 +27,14 @@ pub struct Rejection {
 pub struct OrderIntake {
     pub orders: Vec<Order>,
     pub out_of_month_rows: u64,
+    /// Of the rows out of the month, those completed before it: late exports of a month that
+    /// may already be settled. Counted, with the first few order ids for the warning.
+    pub earlier_rows: u64,
+    pub earlier_examples: Vec<String>,
     pub rejected: Vec<Rejection>,
 }
+
+const EARLIER_EXAMPLES: usize = 3;
 
 #[derive(Debug, Default)]
 pub struct ClaimIntake {
@@ -49,6 +55,8 @@ fn id(column: &str, value: &Option<String>) -> Result<String, Problem> {
     };
     let problem = if value.is_empty() {
         Some("is an empty string".to_string())
+    } else if value.trim().is_empty() {
+        Some("is blank".to_string())
     } else if value.chars().count() > ID_MAX_CHARS {
         Some(format!("is longer than {ID_MAX_CHARS} characters"))
     } else if value.chars().any(char::is_control) {
@@ -180,6 +188,18 @@ pub fn validate_orders(
         if let Field::Value(completed_at) = raw.completed_at {
             if !month.contains(completed_at) {
                 intake.out_of_month_rows += 1;
+                if completed_at < month.start_ns() {
+                    intake.earlier_rows += 1;
+                    if intake.earlier_examples.len() < EARLIER_EXAMPLES {
+                        let id = raw
+                            .order_id
+                            .clone()
+                            .unwrap_or_else(|| "(no id)".to_string());
+                        intake
+                            .earlier_examples
+                            .push(format!("{id} completed {}", format_jst(completed_at)));
+                    }
+                }
                 continue;
             }
         }
