@@ -76,12 +76,13 @@ pub fn render(report: &MonthReport) -> String {
     let mut body = String::new();
     header(&mut body, report);
     cards(&mut body, report);
+    // A correction is read for what changed, so that comes before the month as a whole.
+    changes(&mut body, report);
     daily(&mut body, report);
     coverage_and_totals(&mut body, report);
     holds(&mut body, report);
     payouts(&mut body, report);
     rejected(&mut body, report);
-    changes(&mut body, report);
     let _ = write!(
         body,
         "<footer>Made by settle {} from the files in {}. Every total is recomputed from those \

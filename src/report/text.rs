@@ -70,13 +70,14 @@ fn heading(out: &mut String, title: &str) {
 pub fn render(report: &MonthReport) -> String {
     let mut out = String::new();
     header(&mut out, report);
+    // A correction is read for what changed, so that comes before the month as a whole.
+    changes(&mut out, report);
     money(&mut out, &report.totals);
     coverage(&mut out, report);
     holds(&mut out, report);
     payouts(&mut out, report);
     rejected(&mut out, report);
     daily(&mut out, report);
-    changes(&mut out, report);
     out
 }
 
