@@ -465,8 +465,8 @@ fn write_outputs(
     let count = 6;
     let index = std::cell::Cell::new(0);
     let starting = |name: &str| {
-        progress.file("writing", "output", index.get(), count, &staging.join(name));
         index.set(index.get() + 1);
+        progress.step(&format!("writing {}/{count}: {name}", index.get()));
     };
     output::write_settlement(
         staging,

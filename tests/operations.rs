@@ -470,7 +470,7 @@ fn progress_lines_stay_out_of_logs_when_stderr_is_not_a_terminal() {
     assert_code(&output, 0);
     let text = stderr(&output);
     assert!(!text.contains("reading orders 1/1"), "{text}");
-    assert!(!text.contains("writing output"), "{text}");
+    assert!(!text.contains("writing 1/6"), "{text}");
 }
 
 // CSV files with a byte order mark.
@@ -716,4 +716,30 @@ fn the_scheduler_wrapper_treats_3_as_success_and_retries_a_locked_ledger() {
     let published_with_rejections = wrapped("0");
     assert_code(&published_with_rejections, 0);
     assert!(stderr(&published_with_rejections).contains("rows were rejected"));
+}
+
+#[test]
+fn a_terminal_sees_each_file_as_it_is_read_and_written() {
+    // `script` gives the command a terminal; without it the check cannot be made here.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: `script` (util-linux) is absent, so no terminal can be faked");
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let job = write_job(folder.path(), &sample_data(), "");
+    let command = format!(
+        "{} --log-level warn run --job {} --month 2015-10",
+        env!("CARGO_BIN_EXE_settle"),
+        job.display()
+    );
+
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+
+    assert_code(&output, 0);
+    let seen = stdout(&output);
+    assert!(seen.contains("reading orders 1/1"), "{seen}");
+    assert!(seen.contains("writing 1/6: order_lines.parquet"), "{seen}");
 }
