@@ -258,13 +258,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format, &cli.log_level);
 
-    let result = match cli.command {
+    quiet_panics();
+
+    let outcome = std::panic::catch_unwind(|| match cli.command {
         Command::Run(args) => run_command(args),
         Command::Generate(args) => generate_months(args),
         Command::Status { ledger } => show_status(&ledger),
         Command::Verify { ledger, month } => verify_ledger(&ledger, month),
         Command::Report(args) => write_report(args),
-    };
+    });
+    let result = outcome.unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "internal error: {}; nothing was published",
+            LAST_PANIC.lock().map(|m| m.clone()).unwrap_or_default()
+        ))
+    });
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -272,6 +280,33 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code_of(&error))
         }
     }
+}
+
+/// The last panic's message and place, for the one-line error that replaces a stack trace.
+static LAST_PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// Replaces the default panic output with a record of the message.
+///
+/// The Parquet libraries panic on some damaged files; the reader catches those and reports the
+/// file as damaged, so their panic text would only be noise before a clear error. A panic
+/// that is not caught ends the command through `main`, which prints the recorded message.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("a panic without a message");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()));
+        let recorded = format!("{message}{}", place.unwrap_or_default());
+        tracing::debug!(panic = %recorded, "caught panic");
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = recorded;
+        }
+    }));
 }
 
 fn exit_code_of(error: &anyhow::Error) -> u8 {
@@ -292,6 +327,7 @@ fn init_logging(format: LogFormat, level: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.with_target(false).init(),

@@ -228,8 +228,12 @@ pub fn run_with(request: &RunRequest, settings: RunSettings) -> anyhow::Result<R
         write_manifest(staging, &manifest(outputs))
     })?;
     log_publish(month, version, &folder, &written, &computed, started);
-    if ledger.remove_provisional(month)? {
-        info!(month = %month, "removed the provisional settlement, now replaced by v{version}");
+    // The version is published whatever happens here; a provisional folder left behind is
+    // only out of date, so failing to remove it is a warning, not a failed run.
+    match ledger.remove_provisional(month) {
+        Ok(true) => info!(month = %month, "removed the provisional settlement, now v{version}"),
+        Ok(false) => {}
+        Err(error) => warn!(month = %month, "the provisional settlement stays: {error:#}"),
     }
 
     let stale_later_months: Vec<StaleMonth> = ledger
@@ -325,6 +329,9 @@ fn prepare(request: &RunRequest, settings: RunSettings) -> anyhow::Result<Prepar
     let naive_zone = request.policy.naive_zone()?;
     let month = request.month;
 
+    // A wrong input path is reported before the ledger folder is created or locked.
+    input::expand_paths(&request.orders, "orders")?;
+    input::expand_paths(&request.claims, "claims")?;
     let ledger = Ledger::open(&request.ledger)?;
     let lock = ledger.lock(month)?;
     let cleaned = ledger.clean_staging()?;
@@ -406,6 +413,13 @@ fn compute(request: &RunRequest, prepared: &Prepared) -> anyhow::Result<Computed
         claims_rejected = rows.claims_rejected,
         elapsed_ms = started.elapsed().as_millis() as u64,
     );
+    if rows.orders_read > 0 && rows.orders_out_of_month == rows.orders_read {
+        bail!(
+            "none of the {} order rows completed in {month}: is this the month's orders file? \
+             nothing was published",
+            rows.orders_read
+        );
+    }
     if request.strict && !rejected_rows.is_empty() {
         return Err(StrictRejection {
             rejected: rejected_rows.len() as u64,
@@ -413,7 +427,7 @@ fn compute(request: &RunRequest, prepared: &Prepared) -> anyhow::Result<Computed
         .into());
     }
 
-    let input_warnings = input_warnings(&order_intake, &read, &history);
+    let input_warnings = input_warnings(&order_intake, read, history);
 
     let started = Instant::now();
     let mut settlement = settlement::settle(MonthInputs {
@@ -535,6 +549,12 @@ fn input_warnings(
     }
     if read.raw_orders.is_empty() {
         warnings.push("the orders input holds no rows".to_string());
+    }
+    if history.opening.is_none() {
+        warnings.push(
+            "this is the ledger's first month, so it opens with no holds from earlier months"
+                .to_string(),
+        );
     }
     if read.raw_claims.is_empty() && !history.opening_holds.is_empty() {
         warnings.push(format!(
@@ -700,7 +720,7 @@ fn previous_version(ledger: &Ledger, month: Month) -> anyhow::Result<Option<Vers
     if month < first {
         bail!(
             "the ledger starts at {first}; {month} comes before it and cannot be settled into \
-             this ledger"
+             this ledger: to settle from {month} on, start a new ledger folder"
         );
     }
     if month == first {
