@@ -24,23 +24,23 @@ pub fn plan(
     from: Option<Month>,
     through: Month,
 ) -> Result<Vec<Month>, UsageError> {
-    let start = match (ledger_months.first(), ledger_months.last(), from) {
-        (None, _, Some(from)) => from,
-        (None, _, None) => {
+    let settled = ledger_months.first().zip(ledger_months.last());
+    let start = match (settled, from) {
+        (None, Some(from)) => from,
+        (None, None) => {
             return Err(UsageError(
                 "the ledger is empty: name the first month to settle with --month (or \
                  first_month in the job file)"
                     .to_string(),
             ))
         }
-        (Some(&first), _, Some(from)) if from < first => {
+        (Some((&first, _)), Some(from)) if from < first => {
             return Err(UsageError(format!(
                 "the ledger starts at {first}; --month {from} comes before it"
             )))
         }
-        (Some(_), Some(&newest), Some(from)) => from.min(newest.next()),
-        (Some(_), Some(&newest), None) => newest.next(),
-        (Some(_), None, _) => unreachable!("a list with a first element has a last"),
+        (Some((_, &newest)), Some(from)) => from.min(newest.next()),
+        (Some((_, &newest)), None) => newest.next(),
     };
     if let Some(from) = from {
         if from > through {

@@ -277,10 +277,8 @@ impl std::str::FromStr for MonthArg {
         match text {
             "current" => Ok(MonthArg::Current),
             "previous" => Ok(MonthArg::Previous),
-            _ => text
-                .parse::<Month>()
-                .map(MonthArg::Month)
-                .map_err(|e| anyhow::anyhow!("{e:#}, `current` or `previous`")),
+            _ if text.contains('-') => text.parse::<Month>().map(MonthArg::Month),
+            _ => anyhow::bail!("month {text:?} is not YYYY-MM, `current` or `previous`"),
         }
     }
 }

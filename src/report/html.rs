@@ -209,6 +209,14 @@ fn daily(out: &mut String, report: &MonthReport) {
             })
             .collect()
     };
+    // A month with nothing yet (a provisional first night) gets a sentence, not empty axes.
+    let chart = |label: &str, bars: Vec<Bar>, colour: &str| {
+        if bars.iter().all(|bar| bar.value_jpy == 0) {
+            "<p class=\"empty\">Nothing in the month so far.</p>".to_string()
+        } else {
+            svg::columns(label, &bars, colour)
+        }
+    };
     let surcharge = bars(|d| d.surcharge_jpy, "surcharge");
     let paid = bars(|d| d.paid_payout_jpy, "paid");
     let _ = write!(
@@ -221,13 +229,9 @@ fn daily(out: &mut String, report: &MonthReport) {
          Held and forfeited lines are not paid on completion; released holds ({}) are paid at \
          the month's end and belong to no day.</p></section>",
         yen(report.totals.surcharge_lines_jpy),
-        svg::columns("Client surcharge per day", &surcharge, "#2f6fb0"),
+        chart("Client surcharge per day", surcharge, "#2f6fb0"),
         yen(report.totals.paid_lines_payout_jpy),
-        svg::columns(
-            "Lancer payouts paid on completion per day",
-            &paid,
-            "#2f8f5b"
-        ),
+        chart("Lancer payouts paid on completion per day", paid, "#2f8f5b"),
         yen(report.totals.released_jpy),
     );
 }
@@ -453,8 +457,8 @@ fn holds(out: &mut String, report: &MonthReport) {
 fn payouts(out: &mut String, report: &MonthReport) {
     let _ = write!(
         out,
-        "<section><h2>Largest payouts</h2><p class=\"legend\">The {TOP_COUNT} lancers paid the \
-         most this month (payable now).</p>"
+        "<section><h2>Largest payouts</h2><p class=\"legend\">The lancers paid the most this \
+         month (payable now), at most {TOP_COUNT}.</p>"
     );
     if report.largest_payouts.is_empty() {
         out.push_str("<p class=\"empty\">No lancer is paid this month.</p></section>");

@@ -233,12 +233,19 @@ fn locate(
                 },
             ));
         }
-        Which::Newest => ledger.newest(month)?.with_context(|| {
-            format!(
-                "{month} has no published version in {}",
-                ledger.root().display()
-            )
-        })?,
+        Which::Newest => match ledger.newest(month)? {
+            Some(version) => version,
+            None => {
+                let hint = match ledger.provisional(month)? {
+                    Some(_) => "; it has a provisional settlement: add --provisional",
+                    None => "",
+                };
+                bail!(
+                    "{month} has no published version in {}{hint}",
+                    ledger.root().display()
+                );
+            }
+        },
         Which::Version(number) => {
             if !ledger.versions(month)?.contains(&number) {
                 bail!(

@@ -252,7 +252,7 @@ fn holds(out: &mut String, report: &MonthReport) {
 fn payouts(out: &mut String, report: &MonthReport) {
     heading(
         out,
-        &format!("Largest payouts ({TOP_COUNT} lancers paid the most now)"),
+        &format!("Largest payouts (at most {TOP_COUNT} lancers, by payable now)"),
     );
     if report.largest_payouts.is_empty() {
         let _ = writeln!(out, "  no lancer is paid this month");
