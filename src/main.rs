@@ -486,10 +486,16 @@ fn print_resume(args: &RunArgs, failed: Month, through: Month, error: &anyhow::E
         return;
     }
     if error.downcast_ref::<LedgerBusy>().is_some() {
-        eprintln!("stopped at {failed}: another run holds the ledger. When it has finished, resume with:\n  {resume}");
+        eprintln!(
+            "stopped at {failed}: another run holds the ledger. When it has finished, resume \
+             with:\n  {resume}"
+        );
         return;
     }
-    eprintln!("stopped at {failed}; the months before it are published. Once {failed} is fixed, resume with:\n  {resume}");
+    eprintln!(
+        "stopped at {failed}; the months before it are published. Once {failed} is fixed, \
+         resume with:\n  {resume}"
+    );
 }
 
 /// The command line that runs `from` through `through` with every other setting as given;

@@ -67,31 +67,37 @@ pub fn columns(label: &str, bars: &[Bar], colour: &str) -> String {
         let y = top + plot_height - scaled(step * tick, axis_max, plot_height);
         let _ = write!(
             svg,
-            r##"<line x1="{left}" y1="{y}" x2="{}" y2="{y}" stroke="#e4e7eb"/><text x="{}" y="{}" text-anchor="end" font-size="12" fill="#616e7c">{}</text>"##,
-            WIDTH - right,
-            left - 8,
-            y + 4,
-            escape(&yen(step * tick))
+            r##"<line x1="{left}" y1="{y}" x2="{}" y2="{y}" stroke="#e4e7eb"/>"##,
+            WIDTH - right
         );
+        let tick_label = Text {
+            x: left - 8,
+            y: y + 4,
+            anchor: "end",
+            size: 12,
+            fill: "#616e7c",
+        };
+        tick_label.write(&mut svg, &yen(step * tick));
     }
     for (index, bar) in bars.iter().enumerate() {
         let slot_left = left + slot * index as i64;
         let bar_height = scaled(bar.value_jpy, axis_max, plot_height);
         let x = slot_left + (slot - bar_width) / 2;
         let y = top + plot_height - bar_height;
-        let _ = write!(
-            svg,
-            r#"<rect x="{x}" y="{y}" width="{bar_width}" height="{bar_height}" fill="{colour}" rx="2"><title>{}</title></rect>"#,
-            escape(&bar.tooltip)
+        write_rect(
+            &mut svg,
+            (x, y, bar_width, bar_height),
+            colour,
+            &bar.tooltip,
         );
-        let label_colour = if bar.quiet { "#9aa5b1" } else { "#3e4c59" };
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{label_colour}">{}</text>"#,
-            slot_left + slot / 2,
-            height - bottom + 16,
-            escape(&bar.label)
-        );
+        let day_label = Text {
+            x: slot_left + slot / 2,
+            y: height - bottom + 16,
+            anchor: "middle",
+            size: 11,
+            fill: if bar.quiet { "#9aa5b1" } else { "#3e4c59" },
+        };
+        day_label.write(&mut svg, &bar.label);
     }
     svg.push_str("</svg>");
     svg
@@ -108,30 +114,79 @@ pub fn rows(label: &str, bars: &[Bar], colour: &str) -> String {
     for (index, bar) in bars.iter().enumerate() {
         let y = top + row_height * index as i64;
         let length = scaled(bar.value_jpy, max_jpy, bar_area).max(2);
-        let _ = write!(
-            svg,
-            r##"<text x="{}" y="{}" text-anchor="end" font-size="15" fill="#3e4c59">{}</text><rect x="{left}" y="{}" width="{length}" height="{}" fill="{colour}" rx="3"><title>{}</title></rect><text x="{}" y="{}" font-size="15" fill="#1f2933">{}</text>"##,
-            left - 10,
-            y + row_height / 2 + 5,
-            escape(&bar.label),
-            y + 5,
-            row_height - 10,
-            escape(&bar.tooltip),
-            left + length + 8,
-            y + row_height / 2 + 5,
-            escape(&bar.caption)
-        );
+        let baseline = y + row_height / 2 + 5;
+        let row_label = Text {
+            x: left - 10,
+            y: baseline,
+            anchor: "end",
+            size: 15,
+            fill: "#3e4c59",
+        };
+        row_label.write(&mut svg, &bar.label);
+        let bar_box = (left, y + 5, length, row_height - 10);
+        write_rect(&mut svg, bar_box, colour, &bar.tooltip);
+        let caption = Text {
+            x: left + length + 8,
+            y: baseline,
+            anchor: "start",
+            size: 15,
+            fill: "#1f2933",
+        };
+        caption.write(&mut svg, &bar.caption);
     }
     svg.push_str("</svg>");
     svg
 }
 
 fn open_svg(label: &str, height: i64) -> String {
+    let label = escape(label);
     format!(
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg" font-family="inherit"><title>{}</title>"#,
-        escape(label),
-        escape(label)
+        "<svg class=\"chart\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"img\" \
+         aria-label=\"{label}\" xmlns=\"http://www.w3.org/2000/svg\" \
+         font-family=\"inherit\"><title>{label}</title>"
     )
+}
+
+/// Where and how a piece of text is drawn.
+struct Text {
+    x: i64,
+    y: i64,
+    anchor: &'static str,
+    size: u32,
+    fill: &'static str,
+}
+
+impl Text {
+    fn write(&self, svg: &mut String, content: &str) {
+        let Text {
+            x,
+            y,
+            anchor,
+            size,
+            fill,
+        } = self;
+        let _ = write!(
+            svg,
+            "<text x=\"{x}\" y=\"{y}\" text-anchor=\"{anchor}\" font-size=\"{size}\" \
+             fill=\"{fill}\">{}</text>",
+            escape(content)
+        );
+    }
+}
+
+/// A bar, `(x, y, width, height)` in pixels, with its exact figures as a tooltip.
+fn write_rect(
+    svg: &mut String,
+    (x, y, width, height): (i64, i64, i64, i64),
+    fill: &str,
+    tip: &str,
+) {
+    let _ = write!(
+        svg,
+        "<rect x=\"{x}\" y=\"{y}\" width=\"{width}\" height=\"{height}\" fill=\"{fill}\" \
+         rx=\"2\"><title>{}</title></rect>",
+        escape(tip)
+    );
 }
 
 #[cfg(test)]
