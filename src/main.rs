@@ -252,6 +252,12 @@ struct GenerateArgs {
     /// Random orders per month, besides the worked examples.
     #[arg(long, default_value_t = 300)]
     orders_per_month: usize,
+
+    /// Write the orders in one of the encodings SPEC §7 accepts (INT96 timestamps, decimal
+    /// amounts, ...), to check that a month settles the same however it is written. An unknown
+    /// name lists them all.
+    #[arg(long, value_name = "NAME")]
+    encoding: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -679,6 +685,7 @@ fn generate_months(args: GenerateArgs) -> anyhow::Result<u8> {
         last: args.through,
         seed: args.seed,
         orders_per_month: args.orders_per_month,
+        encoding: args.encoding,
     };
     let written = generate::generate(&request)?;
     for month in &written {
