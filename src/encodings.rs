@@ -639,28 +639,6 @@ pub fn write_orders_arrow(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn int96_splits_nanoseconds_of_the_day_from_the_julian_day() {
-        let value = int96(86_400_000_000_000 + 5);
-        assert_eq!(value.data(), &[5, 0, 2_440_589]);
-        let before_1970 = int96(-1);
-        assert_eq!(before_1970.data()[2], 2_440_587);
-    }
-
-    #[test]
-    fn decimals_take_their_shortest_twos_complement() {
-        assert_eq!(minimal_twos_complement(0), [0]);
-        assert_eq!(minimal_twos_complement(127), [0x7f]);
-        assert_eq!(minimal_twos_complement(128), [0x00, 0x80]);
-        assert_eq!(minimal_twos_complement(-1), [0xff]);
-        assert_eq!(minimal_twos_complement(-129), [0xff, 0x7f]);
-    }
-}
-
 /// The names of every encoding, for `settle generate --encoding`.
 pub fn names() -> Vec<&'static str> {
     let parquet = encodings().into_iter().map(|e| e.name);
@@ -681,4 +659,26 @@ pub fn write_orders_named(path: &Path, orders: &[Order], name: &str) -> anyhow::
         "no encoding is called {name:?}; the encodings are {}",
         names().join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int96_splits_nanoseconds_of_the_day_from_the_julian_day() {
+        let value = int96(86_400_000_000_000 + 5);
+        assert_eq!(value.data(), &[5, 0, 2_440_589]);
+        let before_1970 = int96(-1);
+        assert_eq!(before_1970.data()[2], 2_440_587);
+    }
+
+    #[test]
+    fn decimals_take_their_shortest_twos_complement() {
+        assert_eq!(minimal_twos_complement(0), [0]);
+        assert_eq!(minimal_twos_complement(127), [0x7f]);
+        assert_eq!(minimal_twos_complement(128), [0x00, 0x80]);
+        assert_eq!(minimal_twos_complement(-1), [0xff]);
+        assert_eq!(minimal_twos_complement(-129), [0xff, 0x7f]);
+    }
 }
