@@ -269,13 +269,7 @@ impl Ledger {
             );
         }
         pause::checkpoint("before-rename");
-        std::fs::rename(&staging, &target).with_context(|| {
-            format!(
-                "cannot move {} into place at {}",
-                staging.display(),
-                target.display()
-            )
-        })?;
+        rename_into_place(&staging, &target)?;
         sync_dir(&month_folder)?;
         pause::checkpoint("published");
         Ok(target)
@@ -304,6 +298,17 @@ fn read_dir(folder: &Path) -> anyhow::Result<Vec<std::fs::DirEntry>> {
     entries
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("cannot list {}", folder.display()))
+}
+
+/// Moves a complete staging folder to where readers look for it.
+pub(crate) fn rename_into_place(staging: &Path, target: &Path) -> anyhow::Result<()> {
+    std::fs::rename(staging, target).with_context(|| {
+        format!(
+            "cannot move {} into place at {}",
+            staging.display(),
+            target.display()
+        )
+    })
 }
 
 /// Flushes a folder's entries to disk, so that a rename into it survives a power loss.

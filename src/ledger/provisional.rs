@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{read_dir, sync_dir, Ledger, STAGING_FOLDER};
+use super::{read_dir, rename_into_place, sync_dir, Ledger, STAGING_FOLDER};
 use crate::calendar::Month;
 use crate::manifest::Manifest;
 use crate::output::MANIFEST_FILE;
@@ -125,13 +125,7 @@ impl Ledger {
                 .with_context(|| format!("cannot move the previous {} aside", target.display()))?;
         }
         pause::checkpoint("before-rename");
-        std::fs::rename(&staging, &target).with_context(|| {
-            format!(
-                "cannot move {} into place at {}",
-                staging.display(),
-                target.display()
-            )
-        })?;
+        rename_into_place(&staging, &target)?;
         sync_dir(&parent)?;
         sync_dir(&staging_root)?;
         pause::checkpoint("published");
