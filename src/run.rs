@@ -330,8 +330,8 @@ fn prepare(request: &RunRequest, settings: RunSettings) -> anyhow::Result<Prepar
     let month = request.month;
 
     // A wrong input path is reported before the ledger folder is created or locked.
-    input::expand_paths(&request.orders, "orders")?;
-    input::expand_paths(&request.claims, "claims")?;
+    let order_paths = input::expand_paths(&request.orders, "orders")?;
+    let claim_paths = input::expand_paths(&request.claims, "claims")?;
     let ledger = Ledger::open(&request.ledger)?;
     let lock = ledger.lock(month)?;
     let cleaned = ledger.clean_staging()?;
@@ -344,7 +344,7 @@ fn prepare(request: &RunRequest, settings: RunSettings) -> anyhow::Result<Prepar
 
     let started = Instant::now();
     let history = read_history(&ledger, month)?;
-    let read = read_inputs(request, naive_zone, settings.progress)?;
+    let read = read_inputs(&order_paths, &claim_paths, naive_zone, settings.progress)?;
     let opening_jpy: i64 = history.opening_holds.iter().map(|h| h.payout_jpy).sum();
     info!(
         stage = "read",
@@ -599,12 +599,11 @@ fn read_history(ledger: &Ledger, month: Month) -> anyhow::Result<History> {
 
 /// Reads the inputs one file at a time, so that a terminal can show each file as it starts.
 fn read_inputs(
-    request: &RunRequest,
+    order_paths: &[PathBuf],
+    claim_paths: &[PathBuf],
     naive_zone: chrono_tz::Tz,
     progress: Progress,
 ) -> anyhow::Result<ReadInputs> {
-    let order_paths = input::expand_paths(&request.orders, "orders")?;
-    let claim_paths = input::expand_paths(&request.claims, "claims")?;
     let mut order_files = Vec::with_capacity(order_paths.len());
     let mut raw_orders = Vec::new();
     for (index, path) in order_paths.iter().enumerate() {
