@@ -23,7 +23,10 @@ pub struct Month {
 
 impl Month {
     pub fn new(year: i32, month: u32) -> anyhow::Result<Month> {
-        if !(1..=12).contains(&month) || !(1900..=2200).contains(&year) {
+        if !(1..=12).contains(&month) {
+            bail!("month {year:04}-{month:02} names month {month}; months run from 01 to 12");
+        }
+        if !(1900..=2200).contains(&year) {
             bail!("month {year:04}-{month:02} is out of range (expected a year 1900-2200)");
         }
         Ok(Month { year, month })

@@ -639,6 +639,28 @@ pub fn write_orders_arrow(
     Ok(())
 }
 
+/// The names of every encoding, for `settle generate --encoding`.
+pub fn names() -> Vec<&'static str> {
+    let parquet = encodings().into_iter().map(|e| e.name);
+    parquet
+        .chain(arrow_encodings().into_iter().map(|e| e.name))
+        .collect()
+}
+
+/// Writes `orders` in the encoding called `name`.
+pub fn write_orders_named(path: &Path, orders: &[Order], name: &str) -> anyhow::Result<()> {
+    if let Some(encoding) = encodings().into_iter().find(|e| e.name == name) {
+        return write_orders_encoded(path, orders, &encoding);
+    }
+    if let Some(encoding) = arrow_encodings().into_iter().find(|e| e.name == name) {
+        return write_orders_arrow(path, orders, &encoding);
+    }
+    bail!(
+        "no encoding is called {name:?}; the encodings are {}",
+        names().join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,8 @@ pub struct GenerateRequest {
     pub last: Month,
     pub seed: u64,
     pub orders_per_month: usize,
+    /// Write the orders in this encoding of `crate::encodings` instead of the default.
+    pub encoding: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +85,14 @@ pub fn generate(request: &GenerateRequest) -> anyhow::Result<Vec<GeneratedMonth>
         let folder = request.out.join(month.month.to_string());
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("cannot create folder {}", folder.display()))?;
-        write_orders(&folder.join(ORDERS_FILE), &month.orders)?;
+        match &request.encoding {
+            Some(name) => crate::encodings::write_orders_named(
+                &folder.join(ORDERS_FILE),
+                &month.orders,
+                name,
+            )?,
+            None => write_orders(&folder.join(ORDERS_FILE), &month.orders)?,
+        }
         write_claims(&folder.join(CLAIMS_FILE), &month.claims)?;
         written.push(GeneratedMonth {
             month: month.month,
@@ -911,6 +920,7 @@ mod tests {
             last: last.parse().unwrap(),
             seed: 20151007,
             orders_per_month,
+            encoding: None,
         }
     }
 

@@ -6,17 +6,22 @@
 //! binary. ARCHITECTURE.md has the map.
 
 pub mod adjustments;
+pub mod backfill;
 pub mod calendar;
 pub mod encodings;
 pub mod generate;
 pub mod input;
+pub mod job;
 pub mod ledger;
 pub mod manifest;
 pub mod model;
+pub mod money;
 pub mod output;
 pub mod pause;
 pub mod pipeline;
 pub mod policy;
+pub mod progress;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod settlement;

@@ -49,10 +49,14 @@ macro_rules! string_enum {
         }
 
         impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+            fn deserialize<D>(deserializer: D) -> Result<$name, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
                 let text = String::deserialize(deserializer)?;
                 $name::parse(&text).ok_or_else(|| {
-                    serde::de::Error::custom(format!("{text:?} is not a known {}", stringify!($name)))
+                    let kind = stringify!($name);
+                    serde::de::Error::custom(format!("{text:?} is not a known {kind}"))
                 })
             }
         }

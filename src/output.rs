@@ -3,7 +3,10 @@
 //!
 //! Column names and order are SPEC §8's. CSV files are UTF-8 with one header row, LF line
 //! ends and rows sorted by their key; the settlement already holds every list in key order,
-//! and the writers keep it.
+//! and the writers keep it. On request (`CsvStyle::bom`) a CSV file starts with a UTF-8 byte
+//! order mark, which spreadsheet programs set to a Japanese locale need before they show
+//! names as UTF-8; the manifest hashes the bytes as written, mark included, and `read_csv`
+//! reads files with or without it.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -34,6 +37,16 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const ADJUSTMENTS_FOLDER: &str = "adjustments";
 pub const CLIENT_ADJUSTMENTS_FILE: &str = "adjustments/client_charges.csv";
 pub const LANCER_ADJUSTMENTS_FILE: &str = "adjustments/lancer_payouts.csv";
+
+/// How CSV files are written. It changes bytes, never values: a file with the mark holds the
+/// same rows as one without.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CsvStyle {
+    /// Start each CSV file with the UTF-8 byte order mark (EF BB BF).
+    pub bom: bool,
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// An output file as the manifest records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,27 +255,44 @@ impl Drop for OrderLinesThread {
 }
 
 /// Writes every data file of SPEC §8 except the order lines and the manifest into `folder`.
-/// The two large CSV files are written on two threads.
+/// The two large CSV files are written on two threads. `starting` is told the name of each
+/// file before it is written, so that a terminal can show progress.
 pub fn write_books(
     folder: &Path,
     books: &Books,
     rejected_rows: &[RejectedRow],
+    style: CsvStyle,
+    starting: &dyn Fn(&str),
 ) -> anyhow::Result<Vec<OutputFile>> {
+    starting(CLIENT_CHARGES_FILE);
+    starting(LANCER_PAYOUTS_FILE);
     let (clients, lancers) = std::thread::scope(|scope| {
-        let clients = scope.spawn(|| write_csv(folder, CLIENT_CHARGES_FILE, &books.client_charges));
-        let lancers = write_csv(folder, LANCER_PAYOUTS_FILE, &books.lancer_payouts);
+        let clients = scope
+            .spawn(|| write_csv_styled(folder, CLIENT_CHARGES_FILE, &books.client_charges, style));
+        let lancers = write_csv_styled(folder, LANCER_PAYOUTS_FILE, &books.lancer_payouts, style);
         (
             clients.join().expect("a CSV writer does not panic"),
             lancers,
         )
     });
-    Ok(vec![
-        clients?,
-        lancers?,
-        write_holds(folder, &books.holds)?,
-        write_csv(folder, HOLD_EVENTS_FILE, &books.hold_events)?,
-        write_csv(folder, REJECTED_ROWS_FILE, rejected_rows)?,
-    ])
+    let mut written = vec![clients?, lancers?];
+    starting(HOLDS_FILE);
+    written.push(write_holds(folder, &books.holds)?);
+    starting(HOLD_EVENTS_FILE);
+    written.push(write_csv_styled(
+        folder,
+        HOLD_EVENTS_FILE,
+        &books.hold_events,
+        style,
+    )?);
+    starting(REJECTED_ROWS_FILE);
+    written.push(write_csv_styled(
+        folder,
+        REJECTED_ROWS_FILE,
+        rejected_rows,
+        style,
+    )?);
+    Ok(written)
 }
 
 pub(crate) fn text<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
@@ -366,10 +396,24 @@ pub fn write_csv<T: CsvRecord>(
     name: &str,
     rows: &[T],
 ) -> anyhow::Result<OutputFile> {
+    write_csv_styled(folder, name, rows, CsvStyle::default())
+}
+
+/// `write_csv` in a chosen style: with or without the byte order mark.
+pub fn write_csv_styled<T: CsvRecord>(
+    folder: &Path,
+    name: &str,
+    rows: &[T],
+    style: CsvStyle,
+) -> anyhow::Result<OutputFile> {
     let path = folder.join(name);
     let failed =
         |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot write {}: {e}", path.display());
-    let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file =
+        File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    if style.bom {
+        file.write_all(UTF8_BOM).map_err(|e| failed(&e))?;
+    }
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .terminator(csv::Terminator::Any(b'\n'))
@@ -390,7 +434,8 @@ pub fn write_csv<T: CsvRecord>(
     })
 }
 
-/// Reads a CSV file this job wrote back into its rows.
+/// Reads a CSV file this job wrote back into its rows. A leading byte order mark is skipped
+/// (the `csv` crate strips it), so files written in either style read the same.
 pub fn read_csv<T: CsvRecord + serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -31,7 +31,7 @@ use crate::output::{OrderLinesThread, OrderLinesWriter};
 use crate::policy::Rules;
 use crate::settlement::lines::{line_schema, LineBatch};
 use crate::settlement::{ClaimBook, MonthBook};
-use crate::validate::{self, DuplicateScreen, NotAscending, Rejection};
+use crate::validate::{self, DuplicateScreen, EarlierRows, NotAscending, Rejection};
 
 /// What settling a month's orders needs besides the files.
 pub struct MonthRun<'a> {
@@ -50,6 +50,8 @@ pub struct SettledOrders {
     pub rejected: Vec<Rejection>,
     pub orders_read: u64,
     pub out_of_month_rows: u64,
+    /// Of the rows out of the month, those completed before it.
+    pub earlier: EarlierRows,
     /// Whether the ids came in ascending order, so that no batch had to be held.
     pub streamed: bool,
 }
@@ -80,6 +82,7 @@ pub fn settle_orders(
 struct Intake {
     orders_read: u64,
     out_of_month_rows: u64,
+    earlier: EarlierRows,
     rejected: Vec<Rejection>,
 }
 
@@ -87,9 +90,12 @@ impl Intake {
     /// Judges a piece's rows by themselves; returns the candidates priced as lines, if any.
     fn take(&mut self, piece: Piece, run: &MonthRun<'_>) -> anyhow::Result<Option<LineBatch>> {
         let batch = match piece {
-            Piece::OutOfMonth { rows } => {
+            Piece::OutOfMonth { rows, earlier } => {
                 self.orders_read += rows;
                 self.out_of_month_rows += rows;
+                if earlier {
+                    self.earlier.rows += rows;
+                }
                 return Ok(None);
             }
             Piece::Batch(batch) => batch,
@@ -99,6 +105,7 @@ impl Intake {
         let screened = validate::screen_rows(&batch, run.month);
         let screen_ms = started.elapsed().as_millis() as u64;
         self.out_of_month_rows += screened.out_of_month_rows;
+        self.earlier.extend(screened.earlier);
         self.rejected.extend(
             screened
                 .rejected
@@ -299,6 +306,7 @@ impl<'a> LinesOut<'a> {
             rejected,
             orders_read: intake.orders_read,
             out_of_month_rows: intake.out_of_month_rows,
+            earlier: intake.earlier,
             streamed,
         }))
     }

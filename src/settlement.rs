@@ -303,10 +303,15 @@ impl MonthBook {
 
     pub fn add(&mut self, line: &LineRef<'_>) -> anyhow::Result<()> {
         let client_hash = self.clients.hash(line.client_id);
-        add_to_client(&mut self.clients, client_hash, line)?;
+        add_to_client(&mut self.clients, client_hash, line).with_context(|| {
+            format!("client {}, adding order {}", line.client_id, line.order_id)
+        })?;
         let lancer_hash = self.lancers.hash(line.lancer_id);
-        add_to_lancer(&mut self.lancers, lancer_hash, line)?;
+        add_to_lancer(&mut self.lancers, lancer_hash, line).with_context(|| {
+            format!("lancer {}, adding order {}", line.lancer_id, line.order_id)
+        })?;
         self.add_to_totals(line)
+            .with_context(|| format!("adding order {}", line.order_id))
     }
 
     /// Adds a line to the month's totals, and opens its hold when it is held.
@@ -385,15 +390,11 @@ fn add_to_client(
     let client = clients.get(hash, line.client_id);
     client.orders += 1;
     client.covered_orders += u64::from(line.covered);
-    add_jpy(
-        &mut client.amount_jpy,
-        line.amount_jpy,
-        "a client's amount_jpy",
-    )?;
+    add_jpy(&mut client.amount_jpy, line.amount_jpy, "amount_jpy")?;
     add_jpy(
         &mut client.surcharge_jpy,
         line.surcharge_jpy,
-        "a client's surcharge_jpy",
+        "surcharge_jpy",
     )
 }
 

@@ -36,7 +36,39 @@ pub struct Rejection {
 pub struct OrderIntake {
     pub orders: Vec<Order>,
     pub out_of_month_rows: u64,
+    /// Of the rows out of the month, those completed before it: late exports of a month that
+    /// may already be settled. Counted, with the first few order ids for the warning.
+    pub earlier_rows: u64,
+    pub earlier_examples: Vec<String>,
     pub rejected: Vec<Rejection>,
+}
+
+/// Rows completed before the month: how many, and the first few for the warning that names
+/// them, as `ID completed TIME`.
+#[derive(Debug, Default)]
+pub struct EarlierRows {
+    pub rows: u64,
+    pub examples: Vec<String>,
+}
+
+const EARLIER_EXAMPLES: usize = 3;
+
+impl EarlierRows {
+    pub fn add(&mut self, order_id: Option<&str>, completed_at: InstantNs) {
+        self.rows += 1;
+        if self.examples.len() < EARLIER_EXAMPLES {
+            let id = order_id.unwrap_or("(no id)");
+            self.examples
+                .push(format!("{id} completed {}", format_jst(completed_at)));
+        }
+    }
+
+    /// Adds `other`'s rows, keeping the first examples.
+    pub fn extend(&mut self, other: EarlierRows) {
+        self.rows += other.rows;
+        let room = EARLIER_EXAMPLES.saturating_sub(self.examples.len());
+        self.examples.extend(other.examples.into_iter().take(room));
+    }
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +90,8 @@ fn id(column: &str, value: &Option<String>) -> Result<String, Problem> {
     };
     let problem = if value.is_empty() {
         Some("is an empty string".to_string())
+    } else if value.trim().is_empty() {
+        Some("is blank".to_string())
     } else if value.chars().count() > ID_MAX_CHARS {
         Some(format!("is longer than {ID_MAX_CHARS} characters"))
     } else if value.chars().any(char::is_control) {
@@ -186,6 +220,8 @@ pub struct Candidate {
 #[derive(Debug, Default)]
 pub struct ScreenedRows {
     pub out_of_month_rows: u64,
+    /// Of the rows out of the month, those completed before it.
+    pub earlier: EarlierRows,
     /// Rows rejected for what they hold, with each row's index in the batch, in row order.
     pub rejected: Vec<(usize, Rejection)>,
     /// In-month rows with an order id, in row order.
@@ -207,6 +243,10 @@ pub fn screen_rows(batch: &OrderBatch, month: Month) -> ScreenedRows {
         if let Some(completed_ns) = completed_at.value(row) {
             if completed_ns < start_ns || completed_ns >= cutoff_ns {
                 screened.out_of_month_rows += 1;
+                if completed_ns < start_ns {
+                    let id = columns.ids[0].get(row);
+                    screened.earlier.add(id, completed_ns);
+                }
                 continue;
             }
         }
@@ -303,9 +343,13 @@ fn is_clean_id(value: &str) -> bool {
         return false;
     }
     if value.is_ascii() {
-        bytes.len() <= ID_MAX_CHARS && bytes.iter().all(|byte| (0x20..0x7f).contains(byte))
+        bytes.len() <= ID_MAX_CHARS
+            && bytes.iter().all(|byte| (0x20..0x7f).contains(byte))
+            && bytes.iter().any(|&byte| byte != b' ')
     } else {
-        value.chars().count() <= ID_MAX_CHARS && !value.chars().any(char::is_control)
+        value.chars().count() <= ID_MAX_CHARS
+            && !value.chars().any(char::is_control)
+            && !value.trim().is_empty()
     }
 }
 
@@ -420,6 +464,8 @@ pub fn validate_orders(
 
     let mut intake = OrderIntake {
         out_of_month_rows: screened.out_of_month_rows,
+        earlier_rows: screened.earlier.rows,
+        earlier_examples: screened.earlier.examples,
         ..OrderIntake::default()
     };
     let mut rejected = screened.rejected;

@@ -498,3 +498,65 @@ fn a_file_with_no_rows_settles_an_empty_month() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_register_whose_decision_columns_are_all_empty_is_read() {
+    // pyarrow types a column with no value at all as `null`.
+    let claims = DataFrame::new(
+        1,
+        vec![
+            Column::new("claim_id".into(), ["K-1"]),
+            Column::new("order_id".into(), ["O-2"]),
+            Column::from(
+                Series::new("filed_at".into(), [december_day(12) / 1_000]).into_datetime(
+                    TimeUnit::Microseconds,
+                    TimeZone::opt_try_new(Some("UTC")).unwrap(),
+                ),
+            ),
+            Column::new("status".into(), ["under_review"]),
+            Column::full_null("decided_at".into(), 1, &polars::prelude::DataType::Null),
+            Column::full_null(
+                "payout_decision".into(),
+                1,
+                &polars::prelude::DataType::Null,
+            ),
+        ],
+    )
+    .unwrap();
+    let month = month_with(orders_frame(None), &[]);
+    write_frame(&month.claims, claims);
+
+    let output = settle(&month, &[]);
+
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lines = support::parquet_rows(&month.ledger.join(MONTH).join("v1/order_lines.parquet"));
+    assert_eq!(lines[1]["payout_status"], "held");
+}
+
+#[test]
+fn rows_of_an_earlier_month_are_counted_and_warned_about() {
+    let november = MONTH.parse::<Month>().unwrap().start_ns() - 24 * NS_PER_HOUR;
+    let month = month_with(
+        orders_frame(Some(&Cell::Instant("completed_at", Some(november)))),
+        &[],
+    );
+
+    let output = settle(&month, &[]);
+
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("1 order rows completed before this month (O-2 completed 2015-11-30"),
+        "{}",
+        stderr(&output)
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(month.ledger.join(MONTH).join("v1/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["rows"]["orders_out_of_month"], 1);
+    assert!(manifest["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("correct that month"));
+}

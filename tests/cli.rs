@@ -215,7 +215,53 @@ fn json_logs_are_one_object_per_line() {
         .collect();
     let stages: Vec<&str> = log_lines
         .iter()
+        .filter(|line| line["level"] == "INFO")
         .filter_map(|line| line["fields"]["stage"].as_str())
         .collect();
     assert_eq!(stages, ["read", "validate", "settle", "publish"]);
+}
+
+#[test]
+fn a_file_of_another_month_is_refused_instead_of_settling_an_empty_month() {
+    let (december_orders, december_claims) = sample_month("2015-12");
+    let ledger = tempfile::tempdir().unwrap();
+
+    let output = run(
+        "2015-11",
+        &december_orders,
+        &december_claims,
+        ledger.path(),
+        &[],
+    );
+
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("order rows completed in 2015-11"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(versions(ledger.path(), "2015-11").is_empty());
+}
+
+#[test]
+fn a_wrong_input_path_leaves_no_ledger_folder_behind() {
+    let (_, claims) = sample_month("2015-10");
+    let folder = tempfile::tempdir().unwrap();
+    let ledger = folder.path().join("ledger");
+
+    let output = run(
+        "2015-10",
+        &folder.path().join("missing.parquet"),
+        &claims,
+        &ledger,
+        &[],
+    );
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("missing.parquet"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!ledger.exists());
 }

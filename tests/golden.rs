@@ -612,6 +612,7 @@ fn sample_data_is_what_the_documented_command_writes() {
         last: MONTHS[MONTHS.len() - 1].parse().expect("a valid month"),
         seed: 20151007,
         orders_per_month: 300,
+        encoding: None,
     };
     generate::generate(&request).expect("the generator writes the sample months");
 

@@ -363,5 +363,10 @@ fn totals_that_overflow_stop_the_month() {
         opening_holds: vec![],
     })
     .unwrap_err();
-    assert!(error.to_string().contains("overflows"), "{error}");
+    let message = format!("{error:#}");
+    assert!(message.contains("overflows"), "{message}");
+    assert!(
+        message.contains("client c-1, adding order O-2"),
+        "{message}"
+    );
 }

@@ -205,3 +205,47 @@ fn the_host_time_zone_changes_nothing() {
         assert_same(&format!("TZ={zone}"), &outputs[0].1, files);
     }
 }
+
+#[test]
+fn the_generator_writes_a_month_in_a_named_encoding() {
+    let work = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_settle"))
+        .args([
+            "generate",
+            "--from",
+            MONTH,
+            "--through",
+            MONTH,
+            "--encoding",
+            "int96",
+            "--out",
+        ])
+        .arg(work.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        support::stderr(&output)
+    );
+    let orders = work.path().join(MONTH).join("orders.parquet");
+    let folder = settle_into(&work.path().join("ledger"), vec![orders], Policy::default());
+    assert_same(
+        "settle generate --encoding int96",
+        &baseline(work.path()),
+        &files(&folder),
+    );
+
+    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_settle"))
+        .args(["generate", "--encoding", "int97", "--out"])
+        .arg(work.path().join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        support::stderr(&unknown).contains("int96"),
+        "{}",
+        support::stderr(&unknown)
+    );
+}

@@ -185,12 +185,16 @@ proptest! {
     ) {
         let (orders, _) = build(&seeds);
         for (index, (_, settlement)) in settle_chain(&seeds, rounding).iter().enumerate() {
-            let ids: BTreeSet<&str> = settlement.lines.iter().map(|l| l.order.order_id.as_str()).collect();
-            let expected: BTreeSet<&str> = orders[index].iter().map(|o| o.order_id.as_str()).collect();
+            let ids: BTreeSet<&str> =
+                settlement.lines.iter().map(|l| l.order.order_id.as_str()).collect();
+            let expected: BTreeSet<&str> =
+                orders[index].iter().map(|o| o.order_id.as_str()).collect();
             prop_assert_eq!(ids, expected);
 
-            let line_surcharge: i64 = settlement.lines.iter().map(|l| l.pricing.surcharge_jpy).sum();
-            let client_surcharge: i64 = settlement.client_charges.iter().map(|c| c.surcharge_jpy).sum();
+            let line_surcharge: i64 =
+                settlement.lines.iter().map(|l| l.pricing.surcharge_jpy).sum();
+            let client_surcharge: i64 =
+                settlement.client_charges.iter().map(|c| c.surcharge_jpy).sum();
             prop_assert_eq!(line_surcharge, client_surcharge);
 
             let paid: i64 = settlement.lines.iter()
@@ -202,7 +206,8 @@ proptest! {
             prop_assert_eq!(payable, paid + released);
 
             for line in &settlement.lines {
-                prop_assert_eq!(line.pricing.payout_jpy, line.order.reward_jpy + line.pricing.rebate_jpy);
+                let payout_jpy = line.order.reward_jpy + line.pricing.rebate_jpy;
+                prop_assert_eq!(line.pricing.payout_jpy, payout_jpy);
                 if line.pricing.reason.is_covered() {
                     prop_assert!(line.pricing.rebate_jpy >= 50);
                     prop_assert!(line.pricing.surcharge_jpy <= line.order.amount_jpy);
@@ -252,7 +257,7 @@ proptest! {
             }));
             for (order_id, outcome) in outcomes {
                 let earlier = paid_or_forfeited.insert(order_id.clone(), outcome);
-                prop_assert!(earlier.is_none(), "{} was {:?} and then {}", order_id, earlier, outcome);
+                prop_assert!(earlier.is_none(), "{} was {:?}, then {}", order_id, earlier, outcome);
             }
         }
     }

@@ -104,12 +104,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_bytes_are_an_error_naming_the_file(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+    fn random_bytes_are_an_error_naming_the_file(
+        bytes in prop::collection::vec(any::<u8>(), 0..2048),
+    ) {
         check_reads(&bytes)?;
     }
 
     #[test]
-    fn damaged_parquet_is_rows_or_an_error_never_a_panic(damages in prop::collection::vec(damage(), 1..4)) {
+    fn damaged_parquet_is_rows_or_an_error_never_a_panic(
+        damages in prop::collection::vec(damage(), 1..4),
+    ) {
         let bytes = apply(valid_orders_bytes(), &damages);
         check_reads(&bytes)?;
     }

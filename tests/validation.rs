@@ -167,8 +167,9 @@ fn an_order_completed_before_it_was_placed_is_rejected() {
 #[test]
 fn ids_must_be_safe_to_show_in_a_spreadsheet() {
     let long = "x".repeat(129);
-    let table: [(&str, &str); 6] = [
+    let table: [(&str, &str); 7] = [
         ("", "empty string"),
+        ("   ", "blank"),
         (&long, "longer than 128"),
         ("O\u{7}1", "control character"),
         ("=1+1", "formula"),

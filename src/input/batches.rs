@@ -19,6 +19,7 @@ use super::columns::{Columns, FieldColumn, ParquetFile};
 use super::files::{sha256_file, InputFile};
 use super::rows::{RawOrder, RowOrigin, ORDER_COLUMNS};
 use crate::calendar::Month;
+use crate::progress::Progress;
 
 /// Rows a batch holds at most: large enough that the per-batch costs vanish, small enough that
 /// the batches in flight stay below the memory target. On the 10M benchmark month (row groups
@@ -157,7 +158,11 @@ fn single_chunk(strings: StringChunked) -> StringChunked {
 /// What a reader hands on: decoded rows, or rows proven to lie outside the month.
 pub enum Piece {
     Batch(Box<OrderBatch>),
-    OutOfMonth { rows: u64 },
+    /// `earlier`: the rows completed before the month (rather than after it).
+    OutOfMonth {
+        rows: u64,
+        earlier: bool,
+    },
 }
 
 /// The orders files of a run, opened and hashed, read in order.
@@ -165,15 +170,21 @@ pub struct OrderFiles {
     files: Vec<ParquetFile>,
     pub inputs: Vec<InputFile>,
     naive_zone: Tz,
+    progress: Progress,
 }
 
 impl OrderFiles {
-    /// Opens every file (checking its footer, pages and column kinds) and hashes it. Reads no
-    /// rows.
-    pub fn open(paths: &[PathBuf], naive_zone: Tz) -> anyhow::Result<OrderFiles> {
+    /// Opens every file (checking its footer and column kinds) and hashes it. Reads no rows.
+    /// `progress` shows each file as it is opened, and again as its rows are read.
+    pub fn open(
+        paths: &[PathBuf],
+        naive_zone: Tz,
+        progress: Progress,
+    ) -> anyhow::Result<OrderFiles> {
         let mut files = Vec::with_capacity(paths.len());
         let mut inputs = Vec::with_capacity(paths.len());
-        for path in paths {
+        for (index, path) in paths.iter().enumerate() {
+            progress.file("opening", "orders", index, paths.len(), path);
             let file = ParquetFile::open(path, "orders", &ORDER_COLUMNS)?;
             inputs.push(InputFile {
                 path: path.clone(),
@@ -186,6 +197,7 @@ impl OrderFiles {
             files,
             inputs,
             naive_zone,
+            progress,
         })
     }
 
@@ -201,21 +213,25 @@ impl OrderFiles {
         mut take: impl FnMut(Piece) -> anyhow::Result<bool>,
     ) -> anyhow::Result<()> {
         for (file_index, file) in self.files.iter().enumerate() {
+            let count = self.files.len();
+            (self.progress).file("reading", "orders", file_index, count, &file.path);
             let mut first_row = 1;
             let mut group = 0;
             while group < file.row_groups() {
-                if outside(file, group, month) {
+                if let Some(earlier) = outside(file, group, month) {
                     let rows = file.group_rows(group);
                     first_row += rows;
                     group += 1;
-                    if !take(Piece::OutOfMonth { rows })? {
+                    if !take(Piece::OutOfMonth { rows, earlier })? {
                         return Ok(());
                     }
                     continue;
                 }
                 let start = group;
                 let mut rows = 0;
-                while group < file.row_groups() && rows < BATCH_ROWS && !outside(file, group, month)
+                while group < file.row_groups()
+                    && rows < BATCH_ROWS
+                    && outside(file, group, month).is_none()
                 {
                     rows += file.group_rows(group);
                     group += 1;
@@ -251,9 +267,15 @@ impl OrderFiles {
 }
 
 /// Whether a row group's statistics prove every row completed outside the month.
-fn outside(file: &ParquetFile, group: usize, month: Month) -> bool {
-    match file.instant_bounds(group, "completed_at") {
-        Some((earliest, latest)) => latest < month.start_ns() || earliest >= month.cutoff_ns(),
-        None => false,
+/// `Some(earlier)` when the row group's statistics prove that every row completed outside
+/// the month, `earlier` saying whether before it; `None` when its rows must be read to know.
+fn outside(file: &ParquetFile, group: usize, month: Month) -> Option<bool> {
+    let (earliest, latest) = file.instant_bounds(group, "completed_at")?;
+    if latest < month.start_ns() {
+        Some(true)
+    } else if earliest >= month.cutoff_ns() {
+        Some(false)
+    } else {
+        None
     }
 }

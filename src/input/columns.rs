@@ -20,13 +20,15 @@ use chrono_tz::Tz;
 use parquet::basic::{
     LogicalType, TimeUnit as ParquetTimeUnit, TimestampType, Type as PhysicalType,
 };
+use parquet::column::reader::ColumnReader;
+use parquet::data_type::Int96;
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::file::statistics::Statistics;
 use polars::io::parquet::metadata::FileMetadataRef;
 use polars::prelude::{
-    BooleanChunked, DataFrame, DataType, ParallelStrategy, ParquetReader, SerReader, Series,
-    StringChunked, TimeUnit,
+    BooleanChunked, ChunkFullNull, DataFrame, DataType, ParallelStrategy, ParquetReader, SerReader,
+    Series, StringChunked, TimeUnit,
 };
 
 use super::Field;
@@ -85,7 +87,7 @@ impl ParquetFile {
                 top_level.join(", ")
             );
         }
-        let int96_columns = schema
+        let int96_columns: BTreeSet<String> = schema
             .columns()
             .iter()
             .filter(|column| column.physical_type() == PhysicalType::INT96)
@@ -189,8 +191,20 @@ impl ParquetFile {
     fn decode(&self, first_row: usize, rows: usize) -> anyhow::Result<Columns> {
         let file = File::open(&self.path)
             .with_context(|| format!("cannot open {} file {}", self.what, self.path.display()))?;
+        // INT96 columns are decoded with the `parquet` crate rather than by polars, which
+        // clamps or wraps values outside the years 1677-2262 instead of reporting them.
+        let (int96_names, polars_columns): (Vec<String>, Vec<String>) = self
+            .columns
+            .iter()
+            .cloned()
+            .partition(|c| self.int96_columns.contains(c));
+        let mut int96 = HashMap::new();
+        for name in int96_names {
+            let values = self.int96_column(&name, first_row as u64, rows as u64)?;
+            int96.insert(name, values);
+        }
         let mut reader = ParquetReader::new(file)
-            .with_columns(Some(self.columns.clone()))
+            .with_columns(Some(polars_columns))
             .with_slice(Some((first_row, rows)))
             .read_parallel(ParallelStrategy::None);
         reader.set_metadata(self.polars_footer.clone());
@@ -200,8 +214,75 @@ impl ParquetFile {
         Ok(Columns {
             path: self.path.clone(),
             frame,
-            int96_columns: self.int96_columns.clone(),
+            int96,
         })
+    }
+
+    /// Rows `first_row..first_row + rows` of an INT96 column, decoded with the `parquet`
+    /// crate: nanoseconds within the day and a Julian day, an instant in UTC by definition. A
+    /// day outside the years 1677-2262 is a rejected value, never a clamped one.
+    fn int96_column(&self, name: &str, first_row: u64, rows: u64) -> anyhow::Result<FieldColumn> {
+        let shown = self.path.display();
+        let file = File::open(&self.path).with_context(|| format!("cannot open {shown}"))?;
+        let reader = SerializedFileReader::new(file)
+            .with_context(|| format!("{shown} is not a readable Parquet file"))?;
+        let schema = reader.metadata().file_metadata().schema_descr_ptr();
+        let index = (0..schema.num_columns())
+            .find(|&i| schema.column(i).path().string() == name)
+            .with_context(|| format!("{shown}: no INT96 column {name}"))?;
+        let max_definition = schema.column(index).max_def_level();
+
+        let mut fields = FieldColumn::with_capacity(rows as usize);
+        let (mut values, mut definitions) = (Vec::new(), Vec::new());
+        let mut group_start = 0;
+        for (group_index, &group_rows) in self.group_rows.iter().enumerate() {
+            let group_end = group_start + group_rows;
+            let (from, to) = (
+                first_row.max(group_start),
+                (first_row + rows).min(group_end),
+            );
+            if from < to {
+                let group = reader.get_row_group(group_index)?;
+                let ColumnReader::Int96ColumnReader(mut column) = group.get_column_reader(index)?
+                else {
+                    bail!("{shown}: column {name} is not INT96");
+                };
+                let unreadable = || format!("{shown}: cannot read column {name}");
+                column
+                    .skip_records((from - group_start) as usize)
+                    .with_context(unreadable)?;
+                let mut left = (to - from) as usize;
+                while left > 0 {
+                    values.clear();
+                    definitions.clear();
+                    let (records, _, _) = column
+                        .read_records(left.min(8192), Some(&mut definitions), None, &mut values)
+                        .with_context(unreadable)?;
+                    if records == 0 {
+                        break;
+                    }
+                    left -= records;
+                    let mut next_value = values.iter();
+                    for row in 0..records {
+                        let present =
+                            max_definition == 0 || definitions.get(row) == Some(&max_definition);
+                        match present.then(|| next_value.next()).flatten() {
+                            Some(value) => fields.push(int96_instant(name, value)),
+                            None => fields.push_missing(),
+                        }
+                    }
+                }
+            }
+            group_start = group_end;
+        }
+        if fields.len() as u64 != rows {
+            bail!(
+                "{shown}: column {name} holds {} values from row {} where {rows} were expected",
+                fields.len(),
+                first_row + 1
+            );
+        }
+        Ok(fields)
     }
 
     /// The least and greatest instant a row group's statistics promise for a timestamp column
@@ -253,7 +334,8 @@ impl ParquetFile {
 pub struct Columns {
     path: PathBuf,
     frame: DataFrame,
-    int96_columns: Arc<BTreeSet<String>>,
+    /// INT96 columns, decoded apart from the frame (see `ParquetFile::int96_column`).
+    int96: HashMap<String, FieldColumn>,
 }
 
 /// The kind of value a column must hold.
@@ -282,6 +364,11 @@ impl Columns {
     /// Checks that every column has a kind that can hold its values, by the column's name:
     /// `…_at` timestamps, `…_jpy` whole yen, flags true/false, everything else text.
     fn check_kinds(&self) -> anyhow::Result<()> {
+        for column in self.int96.keys() {
+            if !matches!(kind_of(column), Kind::Instant) {
+                return Err(self.wrong_type(column, "values other than INT96 timestamps"));
+            }
+        }
         for column in self.frame.get_column_names() {
             match kind_of(column) {
                 Kind::Text => self.strings(column).map(drop)?,
@@ -302,10 +389,13 @@ impl Columns {
     }
 
     fn wrong_type(&self, name: &str, expected: &str) -> anyhow::Error {
-        let found = self
-            .column(name)
-            .map(|c| c.dtype().to_string())
-            .unwrap_or_default();
+        let found = match self.int96.contains_key(name) {
+            true => "INT96 timestamps".to_string(),
+            false => self
+                .column(name)
+                .map(|c| c.dtype().to_string())
+                .unwrap_or_default(),
+        };
         anyhow::anyhow!(
             "{}: column {name} should hold {expected}, but its type is {found}",
             self.path.display()
@@ -316,6 +406,8 @@ impl Columns {
     pub fn strings(&self, name: &str) -> anyhow::Result<StringChunked> {
         let column = self.column(name)?;
         let strings = match column.dtype() {
+            // A column every writer left empty, such as a register with no decision yet.
+            DataType::Null => return Ok(StringChunked::full_null(name.into(), column.len())),
             DataType::String => column.clone(),
             DataType::Categorical(..) | DataType::Enum(..) => column
                 .cast(&DataType::String)
@@ -339,6 +431,9 @@ impl Columns {
 
     pub fn booleans(&self, name: &str) -> anyhow::Result<BooleanChunked> {
         let column = self.column(name)?;
+        if column.dtype() == &DataType::Null {
+            return Ok(BooleanChunked::full_null(name.into(), column.len()));
+        }
         Ok(column
             .bool()
             .map_err(|_| self.wrong_type(name, "true/false values"))?
@@ -353,7 +448,13 @@ impl Columns {
     /// UTC by definition), are instants already; values without a zone are wall-clock times in
     /// `naive_zone`.
     pub fn instant_column(&self, name: &str, naive_zone: Tz) -> anyhow::Result<FieldColumn> {
+        if let Some(int96) = self.int96.get(name) {
+            return Ok(int96.clone());
+        }
         let column = self.column(name)?;
+        if column.dtype() == &DataType::Null {
+            return Ok(FieldColumn::missing(column.len()));
+        }
         let DataType::Datetime(unit, zone) = column.dtype() else {
             return Err(self.wrong_type(name, "timestamps"));
         };
@@ -362,7 +463,7 @@ impl Columns {
             TimeUnit::Microseconds => 1_000,
             TimeUnit::Milliseconds => 1_000_000,
         };
-        let wall_clock = zone.is_none() && !self.int96_columns.contains(name);
+        let wall_clock = zone.is_none();
         let values = column
             .datetime()
             .map_err(|_| self.wrong_type(name, "timestamps"))?;
@@ -405,6 +506,9 @@ impl Columns {
     pub fn yen_column(&self, name: &str) -> anyhow::Result<FieldColumn> {
         let column = self.column(name)?;
         let dtype = column.dtype().clone();
+        if dtype == DataType::Null {
+            return Ok(FieldColumn::missing(column.len()));
+        }
         let mut yen = FieldColumn::with_capacity(column.len());
         if let DataType::Decimal(_, scale) = dtype {
             let values = column.decimal().map_err(|_| self.wrong_type(name, "yen"))?;
@@ -470,6 +574,15 @@ impl FieldColumn {
         FieldColumn {
             values: Vec::with_capacity(rows),
             usable: Vec::with_capacity(rows),
+            invalid: Vec::new(),
+        }
+    }
+
+    /// A column of `rows` rows with no values.
+    pub fn missing(rows: usize) -> FieldColumn {
+        FieldColumn {
+            values: vec![0; rows],
+            usable: vec![false; rows],
             invalid: Vec::new(),
         }
     }
@@ -623,7 +736,9 @@ impl ParquetFile {
     ///
     /// A damaged page header can claim billions of values, and polars would try to allocate
     /// room for them and abort the process; this walk turns such a file into an error naming
-    /// it. Only headers are read: damage inside a page's data is found by polars when it
+    /// it. Each page is also read whole, so that a page whose checksum (CRC-32, when the
+    /// writer stored one) does not match its bytes is reported rather than decoded: polars
+    /// does not check checksums. Other damage inside a page's data is found by polars when it
     /// decodes the page, as an error or a panic that `without_panics` turns into one. The walk
     /// runs just before the groups are decoded, so that a month read in batches is checked in
     /// batches, on the reading thread, and a group never decoded is never walked.
@@ -671,13 +786,11 @@ fn check_pages(
                 .get_column_page_reader(column_index)
                 .map_err(|e| damaged(e.to_string()))?;
             let mut values: u64 = 0;
-            while let Some(page) = pages.peek_next_page().map_err(|e| damaged(e.to_string()))? {
-                pages.skip_next_page().map_err(|e| damaged(e.to_string()))?;
-                if page.is_dict {
+            while let Some(page) = pages.get_next_page().map_err(|e| damaged(e.to_string()))? {
+                if page.page_type() == parquet::basic::PageType::DICTIONARY_PAGE {
                     continue;
                 }
-                let page_values = page.num_levels.or(page.num_rows).unwrap_or(usize::MAX);
-                values = values.saturating_add(page_values as u64);
+                values = values.saturating_add(u64::from(page.num_values()));
                 if values > group_rows {
                     return Err(damaged(format!(
                         "its pages hold {values} values in a row group of {group_rows} rows"
@@ -696,6 +809,29 @@ fn check_pages(
     Ok(())
 }
 
+fn int96_instant(name: &str, value: &Int96) -> Field<InstantNs> {
+    const NS_PER_DAY: i64 = 86_400_000_000_000;
+    const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+    let &[low, high, julian_day] = value.data() else {
+        return Field::Invalid(
+            RejectReason::TimestampOutOfRange,
+            format!("{name} is not 12 bytes"),
+        );
+    };
+    let nanos_of_day = (i64::from(high) << 32) | i64::from(low);
+    let days = i64::from(julian_day) - UNIX_EPOCH_JULIAN_DAY;
+    let instant = days
+        .checked_mul(NS_PER_DAY)
+        .and_then(|ns| ns.checked_add(nanos_of_day));
+    match instant {
+        Some(instant) if (0..NS_PER_DAY).contains(&nanos_of_day) => Field::Value(instant),
+        _ => Field::Invalid(
+            RejectReason::TimestampOutOfRange,
+            format!("{name} (INT96, Julian day {julian_day}) is outside the years 1677-2262"),
+        ),
+    }
+}
+
 fn too_large(name: &str, shown: &str) -> Field<i64> {
     Field::Invalid(
         RejectReason::AmountOutOfRange,
@@ -705,9 +841,10 @@ fn too_large(name: &str, shown: &str) -> Field<i64> {
 
 fn decimal_yen(name: &str, raw: i128, divisor: i128, scale: usize) -> Field<i64> {
     let shown = || {
-        let whole = raw / divisor;
+        let sign = if raw < 0 { "-" } else { "" };
+        let whole = (raw / divisor).unsigned_abs();
         let fraction = (raw % divisor).unsigned_abs();
-        format!("{whole}.{fraction:0width$}", width = scale)
+        format!("{sign}{whole}.{fraction:0width$}", width = scale)
     };
     if raw % divisor != 0 {
         return Field::Invalid(
@@ -729,6 +866,42 @@ mod tests {
     use crate::model::{Claim, ClaimStatus, Order, WorkType};
 
     const HOUR_NS: i64 = 3_600_000_000_000;
+
+    fn int96(nanos_of_day: u64, julian_day: u32) -> Int96 {
+        let mut value = Int96::new();
+        value.set_data(nanos_of_day as u32, (nanos_of_day >> 32) as u32, julian_day);
+        value
+    }
+
+    #[test]
+    fn int96_days_become_instants_and_far_days_are_rejected_not_clamped() {
+        assert_eq!(int96_instant("t", &int96(5, 2_440_588)), Field::Value(5));
+        assert_eq!(
+            int96_instant("t", &int96(0, 2_440_589)),
+            Field::Value(86_400_000_000_000)
+        );
+        for far_day in [1_721_426, 5_373_484, 110_000_000] {
+            let Field::Invalid(reason, detail) = int96_instant("completed_at", &int96(0, far_day))
+            else {
+                panic!("day {far_day} was accepted");
+            };
+            assert_eq!(reason, RejectReason::TimestampOutOfRange);
+            assert!(detail.contains("completed_at"), "{detail}");
+        }
+        let past_midnight = int96(86_400_000_000_000, 2_440_588);
+        assert!(matches!(
+            int96_instant("t", &past_midnight),
+            Field::Invalid(..)
+        ));
+    }
+
+    #[test]
+    fn fractions_of_a_yen_show_their_sign() {
+        let Field::Invalid(_, detail) = decimal_yen("amount_jpy", -50, 100, 2) else {
+            panic!()
+        };
+        assert!(detail.contains("-0.50"), "{detail}");
+    }
 
     #[test]
     fn statistics_bound_instants_only_where_every_row_has_one() {

@@ -35,8 +35,10 @@ pub fn expand_paths(paths: &[PathBuf], what: &str) -> anyhow::Result<Vec<PathBuf
             if files.len() == before {
                 bail!("{what} folder {} holds no data files", path.display());
             }
-        } else {
+        } else if metadata.is_file() {
             files.push(path.clone());
+        } else {
+            bail!("{what} path {} is not a regular file", path.display());
         }
     }
     let mut seen = std::collections::BTreeSet::new();
@@ -66,10 +68,14 @@ fn collect_data_files(folder: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result
     }
     entries.sort();
     for path in entries {
-        if path.is_dir() {
+        let metadata =
+            std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        if metadata.is_dir() {
             collect_data_files(&path, files)?;
-        } else {
+        } else if metadata.is_file() {
             files.push(path);
+        } else {
+            bail!("{} is neither a data file nor a folder", path.display());
         }
     }
     Ok(())
@@ -123,6 +129,27 @@ mod tests {
         assert!(error.to_string().contains("holds no data files"), "{error}");
         let error = expand_paths(&[], "claims").unwrap_err();
         assert!(error.to_string().contains("no claims path"), "{error}");
+    }
+
+    #[test]
+    fn a_fifo_in_a_part_folder_is_an_error_not_a_hang() {
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::write(folder.path().join("part-0.parquet"), b"x").unwrap();
+        let fifo = folder.path().join("part-1.parquet");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.map(|status| status.success()).unwrap_or(false) {
+            eprintln!("SKIPPED: mkfifo is not available here");
+            return;
+        }
+        let error = expand_paths(&[folder.path().to_path_buf()], "orders").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("neither a data file nor a folder"),
+            "{error}"
+        );
+        let error = expand_paths(&[fifo], "orders").unwrap_err();
+        assert!(error.to_string().contains("not a regular file"), "{error}");
     }
 
     #[test]

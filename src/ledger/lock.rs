@@ -1,9 +1,10 @@
 //! The ledger's single-writer lock.
 //!
-//! The lock is an advisory lock (`flock`, through the standard library) on `<ledger>/.lock`, which the kernel releases when the
-//! holding process dies, however it dies: a lock left by a dead run is never stale, and the
-//! next run takes it over without guessing. The file's text names the holder for the message
-//! a refused run prints; it is information, not the lock itself.
+//! The lock is an advisory lock (`flock`, through the standard library) on `<ledger>/.lock`,
+//! which the kernel releases when the holding process dies, however it dies: a lock left by a
+//! dead run is never stale, and the next run takes it over without guessing. The file's text
+//! names the holder for the message a refused run prints; it is information, not the lock
+//! itself.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -5,9 +5,12 @@
 //!   ledger, flushed, and renamed into place with its manifest already inside;
 //! - a published version is never changed; a new one is added beside it;
 //! - one run at a time writes: every run holds the ledger lock while it reads history and
-//!   publishes.
+//!   publishes;
+//! - only folders named `YYYY-MM` are months: `.staging`, `.lock` and `provisional` (see
+//!   `provisional`) never count as one.
 
 mod lock;
+pub mod provisional;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -271,13 +274,7 @@ impl Ledger {
             );
         }
         pause::checkpoint("before-rename");
-        std::fs::rename(&staging, &target).with_context(|| {
-            format!(
-                "cannot move {} into place at {}",
-                staging.display(),
-                target.display()
-            )
-        })?;
+        rename_into_place(&staging, &target)?;
         sync_dir(&month_folder)?;
         pause::checkpoint("published");
         Ok(target)
@@ -306,6 +303,17 @@ fn read_dir(folder: &Path) -> anyhow::Result<Vec<std::fs::DirEntry>> {
     entries
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("cannot list {}", folder.display()))
+}
+
+/// Moves a complete staging folder to where readers look for it.
+pub(crate) fn rename_into_place(staging: &Path, target: &Path) -> anyhow::Result<()> {
+    std::fs::rename(staging, target).with_context(|| {
+        format!(
+            "cannot move {} into place at {}",
+            staging.display(),
+            target.display()
+        )
+    })
 }
 
 /// Flushes a folder's entries to disk, so that a rename into it survives a power loss.
