@@ -560,3 +560,31 @@ fn rows_of_an_earlier_month_are_counted_and_warned_about() {
         .unwrap()
         .contains("correct that month"));
 }
+
+/// A page whose bytes no longer match the checksum its writer stored is damage, even where the
+/// bytes still decode: here order id O-2 has become O-9, which would otherwise be settled as an
+/// order nobody placed. The file comes from pyarrow (tests/fixtures/make_page_checksums.py),
+/// since neither writer of this project stores page checksums.
+#[test]
+fn a_page_whose_checksum_does_not_match_stops_the_run() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/orders-page-checksums.parquet");
+    let bytes = std::fs::read(&fixture).unwrap();
+
+    let month = month_with(orders_frame(None), &[]);
+    std::fs::write(&month.orders, &bytes).unwrap();
+    let output = settle(&month, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lines = month.ledger.join(MONTH).join("v1/manifest.json");
+    assert!(std::fs::read_to_string(lines)
+        .unwrap()
+        .contains("\"order_lines\": 3"));
+
+    let at = bytes
+        .windows(3)
+        .position(|window| window == b"O-2")
+        .expect("the fixture stores O-2 once, plainly");
+    let mut damaged = bytes.clone();
+    damaged[at + 2] = b'9';
+    check_file(Err(damaged), "checksum");
+}

@@ -17,13 +17,16 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDateTime};
 use chrono_tz::Tz;
+use parquet::basic::Compression;
 use parquet::basic::{
     LogicalType, TimeUnit as ParquetTimeUnit, TimestampType, Type as PhysicalType,
 };
+use parquet::column::page::PageReader;
 use parquet::column::reader::ColumnReader;
 use parquet::data_type::Int96;
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::serialized_reader::SerializedPageReader;
 use parquet::file::statistics::Statistics;
 use polars::io::parquet::metadata::FileMetadataRef;
 use polars::prelude::{
@@ -752,15 +755,21 @@ impl ParquetFile {
                 path.display()
             )
         })?;
+        let pages_file = File::open(path)
+            .with_context(|| format!("cannot open {what} file {}", path.display()))?;
         let columns: Vec<&str> = self.columns.iter().map(String::as_str).collect();
-        check_pages(&reader, what, path, &columns, groups)
+        let place = (what, path);
+        check_pages(&reader, Arc::new(pages_file), place, &columns, groups)
     }
 }
 
+/// The page walk of `ParquetFile::check_pages`, over the `columns` of row `groups`. Each column
+/// chunk is read as if it were uncompressed, so that every page's checksum is verified over its
+/// bytes as stored without the page being decompressed: polars decompresses it once, later.
 fn check_pages(
     reader: &SerializedFileReader<File>,
-    what: &str,
-    path: &Path,
+    file: Arc<File>,
+    (what, path): (&str, &Path),
     columns: &[&str],
     groups: std::ops::Range<usize>,
 ) -> anyhow::Result<()> {
@@ -782,9 +791,15 @@ fn check_pages(
                     column.column_path().string()
                 )
             };
-            let mut pages = group
-                .get_column_page_reader(column_index)
+            let as_stored = column
+                .clone()
+                .into_builder()
+                .set_compression(Compression::UNCOMPRESSED)
+                .build()
                 .map_err(|e| damaged(e.to_string()))?;
+            let mut pages =
+                SerializedPageReader::new(file.clone(), &as_stored, group_rows as usize, None)
+                    .map_err(|e| damaged(e.to_string()))?;
             let mut values: u64 = 0;
             while let Some(page) = pages.get_next_page().map_err(|e| damaged(e.to_string()))? {
                 if page.page_type() == parquet::basic::PageType::DICTIONARY_PAGE {
