@@ -360,10 +360,9 @@ impl MonthBook {
             claim_ids: claim_ids.value(row),
         };
 
-        // Clients on a second thread and lancers on this one, each a group of lines at a time:
-        // first the slot each line's id starts at is read for the whole group, trips to memory
-        // that are all under way at once, then the lines are added, their slots in cache.
-        // Then the month's totals.
+        // Clients, then lancers, each a group of lines at a time (`add_grouped`): the trips to
+        // memory for a group's index slots and entries are under way at once, then the lines
+        // are added, their slots and entries in cache. Then the month's totals.
         let rows = frame.height();
         let (clients, lancers) = (&mut self.clients, &mut self.lancers);
         let (client_ids, lancer_ids) = (&client_ids, &lancer_ids);
@@ -388,7 +387,8 @@ impl MonthBook {
 }
 
 /// Adds `rows` lines to `totals`, a group of lines at a time: the index slot of each line's id
-/// (`id(row)`) is touched for the whole group, then `add` adds each line.
+/// (`id(row)`) is touched for the whole group, then the entry each slot points to, then `add`
+/// adds each line. Each step's trips to memory are under way at once.
 fn add_grouped<'a, T: Default>(
     totals: &mut TotalsById<T>,
     rows: usize,
@@ -403,6 +403,11 @@ fn add_grouped<'a, T: Default>(
             *slot = totals.touch(hashes[row]);
         }
         std::hint::black_box(&touched);
+        let mut entries = [0usize; TOUCH_GROUP];
+        for (entry, row) in entries.iter_mut().zip(group.clone()) {
+            *entry = totals.touch_entry(hashes[row]);
+        }
+        std::hint::black_box(&entries);
         for row in group {
             add(totals, hashes[row], row)?;
         }

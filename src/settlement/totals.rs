@@ -59,6 +59,24 @@ impl<T: Default> TotalsById<T> {
         self.index[self.first_slot(hash)].1
     }
 
+    /// Reads the entry of the first id in `hash`'s probe sequence whose tag matches, if any,
+    /// so that it is in cache when the id is added; the value read means nothing. Call it once
+    /// `touch` has brought the index slot in, so that only the entry is a trip to memory.
+    pub fn touch_entry(&self, hash: u64) -> usize {
+        let (tag, mask) = (tag_of(hash), self.index.len() - 1);
+        let mut slot = self.first_slot(hash);
+        loop {
+            let (slot_tag, position) = self.index[slot];
+            if slot_tag == 0 {
+                return 0;
+            }
+            if slot_tag == tag {
+                return self.entries[position as usize].0.len();
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
     /// The totals of `id`, whose hash is `hash`, created at zero the first time.
     pub fn get(&mut self, hash: u64, id: &str) -> &mut T {
         if (self.entries.len() + 1) * 2 > self.index.len() {
