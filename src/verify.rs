@@ -150,24 +150,12 @@ fn tally(tally: &mut Tally, jpy: i64) -> anyhow::Result<()> {
     sum(&mut tally.jpy, jpy)
 }
 
-/// The control totals as the files themselves say them.
-fn recompute_totals(folder: &Path) -> anyhow::Result<ControlTotals> {
-    let mut totals = ControlTotals::default();
-
-    let lines = ParquetFile::open(
-        &folder.join(output::ORDER_LINES_FILE),
-        "order lines",
-        &[
-            "amount_jpy",
-            "reward_jpy",
-            "covered",
-            "surcharge_jpy",
-            "rebate_jpy",
-            "payout_jpy",
-            "payout_status",
-        ],
-    )?
-    .read()?;
+/// Adds the order lines of one row group, whose first line is line `first_row + 1`.
+fn add_lines(
+    totals: &mut ControlTotals,
+    lines: &crate::input::columns::Columns,
+    first_row: u64,
+) -> anyhow::Result<()> {
     let amounts = lines.yen("amount_jpy")?;
     let rewards = lines.yen("reward_jpy")?;
     let covered = lines.boolean("covered")?;
@@ -175,11 +163,12 @@ fn recompute_totals(folder: &Path) -> anyhow::Result<ControlTotals> {
     let rebates = lines.yen("rebate_jpy")?;
     let payouts = lines.yen("payout_jpy")?;
     let statuses = lines.text("payout_status")?;
+    let line_number = |row: usize| first_row + row as u64 + 1;
     let value = |column: &[crate::input::Field<i64>], row: usize, name: &str| {
         column[row]
             .value()
             .copied()
-            .with_context(|| format!("order line {}: {name} is empty", row + 1))
+            .with_context(|| format!("order line {}: {name} is empty", line_number(row)))
     };
     for row in 0..amounts.len() {
         totals.order_lines += 1;
@@ -196,8 +185,34 @@ fn recompute_totals(folder: &Path) -> anyhow::Result<ControlTotals> {
             Some(PayoutStatus::Paid) => sum(&mut totals.paid_lines_payout_jpy, payout_jpy)?,
             Some(PayoutStatus::Forfeited) => sum(&mut totals.forfeited_jpy, payout_jpy)?,
             Some(PayoutStatus::Held) => {}
-            None => anyhow::bail!("order line {}: unknown payout_status", row + 1),
+            None => anyhow::bail!("order line {}: unknown payout_status", line_number(row)),
         }
+    }
+    Ok(())
+}
+
+/// The control totals as the files themselves say them.
+fn recompute_totals(folder: &Path) -> anyhow::Result<ControlTotals> {
+    let mut totals = ControlTotals::default();
+
+    // A row group at a time: the lines of a large month are never all in memory.
+    let lines = ParquetFile::open(
+        &folder.join(output::ORDER_LINES_FILE),
+        "order lines",
+        &[
+            "amount_jpy",
+            "reward_jpy",
+            "covered",
+            "surcharge_jpy",
+            "rebate_jpy",
+            "payout_jpy",
+            "payout_status",
+        ],
+    )?;
+    for group in 0..lines.row_groups() {
+        let first_row = lines.group_start(group);
+        let columns = lines.read_groups(group..group + 1)?;
+        add_lines(&mut totals, &columns, first_row)?;
     }
 
     let clients: Vec<ClientCharge> = output::read_csv(&folder.join(output::CLIENT_CHARGES_FILE))?;

@@ -280,6 +280,8 @@ struct Line {
     payout_status: PayoutStatus,
 }
 
+/// Reads the lines a row group at a time, so that only the report's own line list (a few
+/// integers per line) grows with the month, not the decoded columns.
 fn read_lines(folder: &Path) -> anyhow::Result<Vec<Line>> {
     let path = folder.join(output::ORDER_LINES_FILE);
     let file = ParquetFile::open(
@@ -295,45 +297,54 @@ fn read_lines(folder: &Path) -> anyhow::Result<Vec<Line>> {
             "payout_jpy",
             "payout_status",
         ],
-    )?
-    .read()?;
-    let completed = file.instants("completed_at", BUSINESS_ZONE)?;
-    let reasons = file.text("reason")?;
-    let amounts = file.yen("amount_jpy")?;
-    let rewards = file.yen("reward_jpy")?;
-    let surcharges = file.yen("surcharge_jpy")?;
-    let rebates = file.yen("rebate_jpy")?;
-    let payouts = file.yen("payout_jpy")?;
-    let statuses = file.text("payout_status")?;
-
+    )?;
     let shown = path.display();
-    let value = |column: &[Field<i64>], row: usize, name: &str| {
-        column[row]
-            .value()
-            .copied()
-            .with_context(|| format!("{shown} row {}: {name} is empty or invalid", row + 1))
-    };
-    let mut lines = Vec::with_capacity(amounts.len());
-    for row in 0..amounts.len() {
-        let reason_text = reasons[row].as_deref().unwrap_or_default();
-        let status_text = statuses[row].as_deref().unwrap_or_default();
-        lines.push(Line {
-            completed_at_ns: value(&completed, row, "completed_at")?,
-            reason: CoverageReason::parse(reason_text).with_context(|| {
-                format!("{shown} row {}: reason {reason_text:?} is unknown", row + 1)
-            })?,
-            amount_jpy: value(&amounts, row, "amount_jpy")?,
-            reward_jpy: value(&rewards, row, "reward_jpy")?,
-            surcharge_jpy: value(&surcharges, row, "surcharge_jpy")?,
-            rebate_jpy: value(&rebates, row, "rebate_jpy")?,
-            payout_jpy: value(&payouts, row, "payout_jpy")?,
-            payout_status: PayoutStatus::parse(status_text).with_context(|| {
+    let mut lines = Vec::with_capacity(usize::try_from(file.rows).unwrap_or(0));
+    for group in 0..file.row_groups() {
+        let first_row = file.group_start(group);
+        let columns = file.read_groups(group..group + 1)?;
+        let completed = columns.instants("completed_at", BUSINESS_ZONE)?;
+        let reasons = columns.text("reason")?;
+        let amounts = columns.yen("amount_jpy")?;
+        let rewards = columns.yen("reward_jpy")?;
+        let surcharges = columns.yen("surcharge_jpy")?;
+        let rebates = columns.yen("rebate_jpy")?;
+        let payouts = columns.yen("payout_jpy")?;
+        let statuses = columns.text("payout_status")?;
+
+        let line_number = |row: usize| first_row + row as u64 + 1;
+        let value = |column: &[Field<i64>], row: usize, name: &str| {
+            column[row].value().copied().with_context(|| {
                 format!(
-                    "{shown} row {}: payout_status {status_text:?} is unknown",
-                    row + 1
+                    "{shown} row {}: {name} is empty or invalid",
+                    line_number(row)
                 )
-            })?,
-        });
+            })
+        };
+        for row in 0..amounts.len() {
+            let reason_text = reasons[row].as_deref().unwrap_or_default();
+            let status_text = statuses[row].as_deref().unwrap_or_default();
+            lines.push(Line {
+                completed_at_ns: value(&completed, row, "completed_at")?,
+                reason: CoverageReason::parse(reason_text).with_context(|| {
+                    format!(
+                        "{shown} row {}: reason {reason_text:?} is unknown",
+                        line_number(row)
+                    )
+                })?,
+                amount_jpy: value(&amounts, row, "amount_jpy")?,
+                reward_jpy: value(&rewards, row, "reward_jpy")?,
+                surcharge_jpy: value(&surcharges, row, "surcharge_jpy")?,
+                rebate_jpy: value(&rebates, row, "rebate_jpy")?,
+                payout_jpy: value(&payouts, row, "payout_jpy")?,
+                payout_status: PayoutStatus::parse(status_text).with_context(|| {
+                    format!(
+                        "{shown} row {}: payout_status {status_text:?} is unknown",
+                        line_number(row)
+                    )
+                })?,
+            });
+        }
     }
     Ok(lines)
 }
