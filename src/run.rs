@@ -211,24 +211,8 @@ pub fn run_with(request: &RunRequest, settings: RunSettings) -> anyhow::Result<R
             )?);
         }
         pause::checkpoint("before-manifest");
-        write_manifest(
-            staging,
-            &Manifest {
-                month: month.to_string(),
-                version,
-                settle_version: env!("CARGO_PKG_VERSION").to_string(),
-                inputs: prepared.read.inputs.clone(),
-                policy: request.policy.clone(),
-                policy_sha256: policy_sha256.clone(),
-                naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
-                opening_holds: prepared.history.opening.clone(),
-                correction: correction.clone(),
-                rows: done.rows.clone(),
-                totals: done.books.totals.clone(),
-                outputs: done.outputs.clone(),
-                warnings: done.books.warnings.clone(),
-            },
-        )?;
+        let manifest = manifest(request, &prepared, version, correction.clone(), &done);
+        write_manifest(staging, &manifest)?;
         settled = Some(done);
         Ok(())
     })?;
@@ -292,25 +276,8 @@ pub fn run_provisional(request: &RunRequest, settings: RunSettings) -> anyhow::R
         .publish_provisional(month, &settled_at, |staging| {
             let done = settle_into(staging, request, &prepared, settings)?;
             pause::checkpoint("before-manifest");
-            write_manifest(
-                staging,
-                &Manifest {
-                    month: month.to_string(),
-                    // Version 0 is never a ledger version: it marks a provisional settlement.
-                    version: 0,
-                    settle_version: env!("CARGO_PKG_VERSION").to_string(),
-                    inputs: prepared.read.inputs.clone(),
-                    policy: request.policy.clone(),
-                    policy_sha256: manifest::policy_sha256(&request.policy),
-                    naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
-                    opening_holds: prepared.history.opening.clone(),
-                    correction: None,
-                    rows: done.rows.clone(),
-                    totals: done.books.totals.clone(),
-                    outputs: done.outputs.clone(),
-                    warnings: done.books.warnings.clone(),
-                },
-            )?;
+            // Version 0 is never a ledger version: it marks a provisional settlement.
+            write_manifest(staging, &manifest(request, &prepared, 0, None, &done))?;
             settled = Some(done);
             Ok(())
         })?;
@@ -509,6 +476,31 @@ fn settle_into(
         rejected_rows: rejected_rows.len() as u64,
         outputs,
     })
+}
+
+/// The manifest of a settled month, as version `version` (0 for a provisional settlement).
+fn manifest(
+    request: &RunRequest,
+    prepared: &Prepared,
+    version: u32,
+    correction: Option<Correction>,
+    settled: &Settled,
+) -> Manifest {
+    Manifest {
+        month: request.month.to_string(),
+        version,
+        settle_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: prepared.read.inputs.clone(),
+        policy: request.policy.clone(),
+        policy_sha256: manifest::policy_sha256(&request.policy),
+        naive_timestamp_zone: request.policy.naive_timestamp_zone.clone(),
+        opening_holds: prepared.history.opening.clone(),
+        correction,
+        rows: settled.rows.clone(),
+        totals: settled.books.totals.clone(),
+        outputs: settled.outputs.clone(),
+        warnings: settled.books.warnings.clone(),
+    }
 }
 
 fn log_publish(month: Month, version: u32, folder: &Path, settled: &Settled, started: Instant) {
