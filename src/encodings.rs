@@ -64,6 +64,9 @@ pub enum Timestamps {
     Int64 { unit: Unit, utc: bool },
     /// Legacy INT96: nanoseconds of the day and a Julian day, always an instant in UTC.
     Int96,
+    /// INT64 annotated only the legacy way, `TIMESTAMP_MILLIS` or `TIMESTAMP_MICROS` with no
+    /// logical type, as parquet-mr before 1.11 and Spark 2 write: an instant in UTC.
+    Legacy { unit: Unit },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +174,14 @@ pub fn encodings() -> Vec<Encoding> {
             },
         ),
         timestamps("int96", Timestamps::Int96),
+        timestamps(
+            "legacy-timestamp-millis",
+            Timestamps::Legacy { unit: Unit::Millis },
+        ),
+        timestamps(
+            "legacy-timestamp-micros",
+            Timestamps::Legacy { unit: Unit::Micros },
+        ),
         amounts("amounts-int32", Amounts::Int32),
         amounts("decimal-int32", decimal(DecimalStorage::Int32, 9, 0)),
         amounts("decimal-int64", decimal(DecimalStorage::Int64, 18, 2)),
@@ -202,6 +213,7 @@ fn schema(encoding: &Encoding) -> String {
             format!("INT64 {{}} (TIMESTAMP({}, {utc}))", unit.parquet_name())
         }
         Timestamps::Int96 => "INT96 {}".to_string(),
+        Timestamps::Legacy { unit } => format!("INT64 {{}} (TIMESTAMP_{})", unit.parquet_name()),
     };
     let amount = match encoding.amounts {
         Amounts::Int32 => "INT32 {} (INTEGER(32, true))".to_string(),
@@ -383,8 +395,13 @@ fn write_instants(
     timestamps: Timestamps,
     levels: Option<&[i16]>,
 ) -> anyhow::Result<()> {
-    match timestamps {
-        Timestamps::Int64 { unit, utc } => {
+    let int64 = match timestamps {
+        Timestamps::Int64 { unit, utc } => Some((unit, utc)),
+        Timestamps::Legacy { unit } => Some((unit, true)),
+        Timestamps::Int96 => None,
+    };
+    match int64 {
+        Some((unit, utc)) => {
             let shift = if utc { 0 } else { JST_OFFSET_NS };
             let mut values = Vec::with_capacity(instants.len());
             for instant in instants {
@@ -398,7 +415,7 @@ fn write_instants(
                 .typed::<Int64Type>()
                 .write_batch(&values, levels, None)?;
         }
-        Timestamps::Int96 => {
+        None => {
             let values: Vec<Int96> = instants.iter().map(|&ns| int96(ns)).collect();
             column
                 .typed::<Int96Type>()

@@ -588,3 +588,30 @@ fn a_page_whose_checksum_does_not_match_stops_the_run() {
     damaged[at + 2] = b'9';
     check_file(Err(damaged), "checksum");
 }
+
+/// The Arrow schema a writer embeds in the footer is a hint that no checksum protects; where it
+/// contradicts the Parquet schema, the Parquet schema decides. A `completed_at` the Arrow schema
+/// calls zone-less is still the instant the Parquet schema says it is, and settles as the same
+/// month; a `reward_jpy` it calls null (polars would read every value as missing) is damage.
+#[test]
+fn the_parquet_schema_decides_over_a_contradicting_arrow_schema() {
+    let fixture = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    };
+    let settled_lines = |orders: &Path| {
+        let month = month_with(orders_frame(None), &[]);
+        std::fs::copy(orders, &month.orders).unwrap();
+        let output = settle(&month, &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        std::fs::read(month.ledger.join(MONTH).join("v1/order_lines.parquet")).unwrap()
+    };
+    assert_eq!(
+        settled_lines(&fixture("orders-arrow-schema-naive-completed.parquet")),
+        settled_lines(&fixture("orders-page-checksums.parquet")),
+    );
+
+    let bytes = std::fs::read(fixture("orders-arrow-schema-null-reward.parquet")).unwrap();
+    check_file(Err(bytes), "column reward_jpy holds no values");
+}

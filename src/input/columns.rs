@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDateTime};
 use chrono_tz::Tz;
 use parquet::basic::Compression;
 use parquet::basic::{
-    LogicalType, TimeUnit as ParquetTimeUnit, TimestampType, Type as PhysicalType,
+    ConvertedType, LogicalType, TimeUnit as ParquetTimeUnit, TimestampType, Type as PhysicalType,
 };
 use parquet::column::page::PageReader;
 use parquet::column::reader::ColumnReader;
@@ -45,6 +45,9 @@ pub struct ParquetFile {
     what: String,
     columns: Vec<String>,
     int96_columns: Arc<BTreeSet<String>>,
+    /// What the Parquet schema itself says of the columns, which decides over the Arrow schema
+    /// a writer may have embedded (polars follows the latter).
+    annotations: Arc<Annotations>,
     /// Rows in each row group, in file order.
     group_rows: Vec<u64>,
     footer: Arc<ParquetMetaData>,
@@ -96,6 +99,7 @@ impl ParquetFile {
             .filter(|column| column.physical_type() == PhysicalType::INT96)
             .map(|column| column.path().string())
             .collect();
+        let annotations = Annotations::of(schema);
         let group_rows: Vec<u64> = metadata
             .row_groups()
             .iter()
@@ -118,6 +122,7 @@ impl ParquetFile {
             what: what.to_string(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             int96_columns: Arc::new(int96_columns),
+            annotations: Arc::new(annotations),
             group_rows,
             footer,
             polars_footer,
@@ -218,6 +223,7 @@ impl ParquetFile {
             path: self.path.clone(),
             frame,
             int96,
+            annotations: self.annotations.clone(),
         })
     }
 
@@ -339,6 +345,47 @@ pub struct Columns {
     frame: DataFrame,
     /// INT96 columns, decoded apart from the frame (see `ParquetFile::int96_column`).
     int96: HashMap<String, FieldColumn>,
+    annotations: Arc<Annotations>,
+}
+
+/// The Parquet schema's own annotations of the columns that polars might read otherwise.
+///
+/// Polars takes a column's type from the Arrow schema a writer embeds in the footer when there
+/// is one, and reads a timestamp annotated only the legacy way (`TIMESTAMP_MILLIS` or
+/// `TIMESTAMP_MICROS`, as parquet-mr before 1.11 and Spark 2 write) as a time without a zone.
+/// The Parquet format defines both legacy annotations as instants in UTC, and the Arrow schema
+/// is only a hint that a damaged footer can change without any checksum noticing. So whether a
+/// timestamp is an instant or a wall-clock time, and whether a column may be all-null by type,
+/// is decided here, from the Parquet schema.
+#[derive(Debug, Default)]
+struct Annotations {
+    /// Timestamp columns, with whether their values are instants in UTC.
+    timestamps_utc: HashMap<String, bool>,
+    /// Columns annotated as holding no values at all (the Parquet `UNKNOWN`, Arrow's null).
+    null_typed: BTreeSet<String>,
+}
+
+impl Annotations {
+    fn of(schema: &parquet::schema::types::SchemaDescriptor) -> Annotations {
+        let mut annotations = Annotations::default();
+        for column in schema.columns() {
+            let name = column.path().string();
+            match (column.logical_type_ref(), column.converted_type()) {
+                (Some(LogicalType::Timestamp(timestamp)), _) => {
+                    let utc = timestamp.is_adjusted_to_u_t_c;
+                    annotations.timestamps_utc.insert(name, utc);
+                }
+                (None, ConvertedType::TIMESTAMP_MILLIS | ConvertedType::TIMESTAMP_MICROS) => {
+                    annotations.timestamps_utc.insert(name, true);
+                }
+                (Some(LogicalType::Unknown), _) => {
+                    annotations.null_typed.insert(name);
+                }
+                _ => {}
+            }
+        }
+        annotations
+    }
 }
 
 /// The kind of value a column must hold.
@@ -391,6 +438,21 @@ impl Columns {
             .as_materialized_series())
     }
 
+    /// The rows of a column polars read as all-null by type, which only a column the Parquet
+    /// schema annotates as null may be: otherwise the footer's Arrow schema contradicts the
+    /// Parquet schema, and the file is damaged.
+    fn null_typed_rows(&self, name: &str) -> anyhow::Result<usize> {
+        let rows = self.column(name)?.len();
+        if self.annotations.null_typed.contains(name) {
+            return Ok(rows);
+        }
+        bail!(
+            "{} is damaged: the Arrow schema in its footer says column {name} holds no values, \
+             but its Parquet schema gives it a type",
+            self.path.display()
+        )
+    }
+
     fn wrong_type(&self, name: &str, expected: &str) -> anyhow::Error {
         let found = match self.int96.contains_key(name) {
             true => "INT96 timestamps".to_string(),
@@ -410,7 +472,10 @@ impl Columns {
         let column = self.column(name)?;
         let strings = match column.dtype() {
             // A column every writer left empty, such as a register with no decision yet.
-            DataType::Null => return Ok(StringChunked::full_null(name.into(), column.len())),
+            DataType::Null => {
+                let rows = self.null_typed_rows(name)?;
+                return Ok(StringChunked::full_null(name.into(), rows));
+            }
             DataType::String => column.clone(),
             DataType::Categorical(..) | DataType::Enum(..) => column
                 .cast(&DataType::String)
@@ -435,7 +500,8 @@ impl Columns {
     pub fn booleans(&self, name: &str) -> anyhow::Result<BooleanChunked> {
         let column = self.column(name)?;
         if column.dtype() == &DataType::Null {
-            return Ok(BooleanChunked::full_null(name.into(), column.len()));
+            let rows = self.null_typed_rows(name)?;
+            return Ok(BooleanChunked::full_null(name.into(), rows));
         }
         Ok(column
             .bool()
@@ -456,7 +522,7 @@ impl Columns {
         }
         let column = self.column(name)?;
         if column.dtype() == &DataType::Null {
-            return Ok(FieldColumn::missing(column.len()));
+            return Ok(FieldColumn::missing(self.null_typed_rows(name)?));
         }
         let DataType::Datetime(unit, zone) = column.dtype() else {
             return Err(self.wrong_type(name, "timestamps"));
@@ -466,7 +532,12 @@ impl Columns {
             TimeUnit::Microseconds => 1_000,
             TimeUnit::Milliseconds => 1_000_000,
         };
-        let wall_clock = zone.is_none();
+        let wall_clock = match self.annotations.timestamps_utc.get(name) {
+            Some(&utc) => !utc,
+            // Not a Parquet timestamp (an integer column an Arrow schema calls one): the
+            // Arrow schema's zone is all there is to go by.
+            None => zone.is_none(),
+        };
         let values = column
             .datetime()
             .map_err(|_| self.wrong_type(name, "timestamps"))?;
@@ -510,7 +581,7 @@ impl Columns {
         let column = self.column(name)?;
         let dtype = column.dtype().clone();
         if dtype == DataType::Null {
-            return Ok(FieldColumn::missing(column.len()));
+            return Ok(FieldColumn::missing(self.null_typed_rows(name)?));
         }
         let mut yen = FieldColumn::with_capacity(column.len());
         if let DataType::Decimal(_, scale) = dtype {
