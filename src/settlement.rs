@@ -311,7 +311,7 @@ impl MonthBook {
             format!("lancer {}, adding order {}", line.lancer_id, line.order_id)
         })?;
         self.add_to_totals(line)
-            .with_context(|| format!("adding order {}", line.order_id))
+            .with_context(|| format!("the month's totals, adding order {}", line.order_id))
     }
 
     /// Adds a line to the month's totals, and opens its hold when it is held.

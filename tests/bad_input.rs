@@ -399,7 +399,35 @@ fn amounts_whose_total_overflows_stop_the_run() {
     let month = month_with(frame, &[]);
     let output = settle(&month, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(stderr(&output).contains("overflows"), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("overflows"), "{text}");
+    assert!(
+        text.contains("the month's totals, adding order O-2"),
+        "{text}"
+    );
+    assert!(versions(&month.ledger, MONTH).is_empty());
+
+    // One client's two orders: the message names the client.
+    let mut frame = orders_frame(None);
+    for (name, values) in [
+        ("amount_jpy", vec![huge, huge, 10_000]),
+        ("reward_jpy", vec![10, 10, 8_000]),
+    ] {
+        frame
+            .replace(name, Column::new(name.into(), values))
+            .unwrap();
+    }
+    frame
+        .replace(
+            "client_id",
+            Column::new("client_id".into(), vec!["c-1", "c-1", "c-3"]),
+        )
+        .unwrap();
+    let month = month_with(frame, &[]);
+    let output = settle(&month, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("client c-1, adding order O-2"), "{text}");
     assert!(versions(&month.ledger, MONTH).is_empty());
 }
 

@@ -371,16 +371,28 @@ impl MonthBook {
             clients,
             rows,
             |row| client_ids.value(row),
-            |clients, hash, row| add_to_client(clients, hash, &line(row)),
+            |clients, hash, row| {
+                let line = line(row);
+                add_to_client(clients, hash, &line).with_context(|| {
+                    format!("client {}, adding order {}", line.client_id, line.order_id)
+                })
+            },
         )?;
         add_grouped(
             lancers,
             rows,
             |row| lancer_ids.value(row),
-            |lancers, hash, row| add_to_lancer(lancers, hash, &line(row)),
+            |lancers, hash, row| {
+                let line = line(row);
+                add_to_lancer(lancers, hash, &line).with_context(|| {
+                    format!("lancer {}, adding order {}", line.lancer_id, line.order_id)
+                })
+            },
         )?;
         for row in 0..rows {
-            self.add_to_totals(&line(row))?;
+            let line = line(row);
+            self.add_to_totals(&line)
+                .with_context(|| format!("the month's totals, adding order {}", line.order_id))?;
         }
         Ok(())
     }
