@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use chrono_tz::Tz;
 use polars::prelude::{BooleanChunked, NewChunkedArray, StringChunked};
 
-use super::columns::{Columns, FieldColumn, ParquetFile};
+use super::columns::{without_panics, Columns, FieldColumn, ParquetFile};
 use super::files::{sha256_file, InputFile};
 use super::rows::{RawOrder, RowOrigin, ORDER_COLUMNS};
 use crate::calendar::Month;
@@ -245,8 +245,9 @@ impl OrderFiles {
                     let started = std::time::Instant::now();
                     let columns = file.read_rows(file_row + part, part_rows)?;
                     let read_ms = started.elapsed().as_millis() as u64;
-                    let batch =
-                        OrderBatch::decode(&columns, self.naive_zone, file_index, first_row)?;
+                    let batch = without_panics("orders", &file.path, || {
+                        OrderBatch::decode(&columns, self.naive_zone, file_index, first_row)
+                    })?;
                     drop(columns);
                     tracing::debug!(
                         stage = "read",

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDateTime};
 use chrono_tz::Tz;
 use parquet::basic::Compression;
 use parquet::basic::{
@@ -565,7 +565,12 @@ impl Columns {
                 Some(instant) => instants.push_value(instant),
                 None => instants.push_invalid(
                     RejectReason::TimestampOutOfRange,
-                    format!("{name} {local} does not exist once in zone {naive_zone}"),
+                    match local.year() {
+                        1678..=2261 => {
+                            format!("{name} {local} does not exist once in zone {naive_zone}")
+                        }
+                        _ => format!("{name} {local} is outside the years 1677-2262"),
+                    },
                 ),
             }
         }
@@ -758,17 +763,15 @@ impl WallClockCache {
         let hour = local_ns.div_euclid(HOUR_NS);
         let zone = self.zone;
         let offset_ns = *self.offsets_ns.entry(hour).or_insert_with(|| {
-            let start_ns = hour * HOUR_NS;
+            // The hours at the ends of the 64-bit range have no whole hour to test: they are
+            // converted time by time.
+            let start_ns = hour.checked_mul(HOUR_NS)?;
+            let last_ns = start_ns.checked_add(HOUR_NS - 1)?;
             let first =
-                wall_clock_to_ns(DateTime::from_timestamp_nanos(start_ns).naive_utc(), zone);
-            let last_ns = start_ns + HOUR_NS - 1;
-            let last = wall_clock_to_ns(DateTime::from_timestamp_nanos(last_ns).naive_utc(), zone);
-            match (first, last) {
-                (Some(first), Some(last)) if first - start_ns == last - last_ns => {
-                    Some(first - start_ns)
-                }
-                _ => None,
-            }
+                wall_clock_to_ns(DateTime::from_timestamp_nanos(start_ns).naive_utc(), zone)?;
+            let last = wall_clock_to_ns(DateTime::from_timestamp_nanos(last_ns).naive_utc(), zone)?;
+            let offset = first.checked_sub(start_ns)?;
+            (Some(offset) == last.checked_sub(last_ns)).then_some(offset)
         });
         match offset_ns {
             Some(offset_ns) => local_ns.checked_add(offset_ns),
@@ -782,7 +785,7 @@ impl WallClockCache {
 /// Both Parquet libraries assert, rather than report, some kinds of damage (a negative offset
 /// in the footer, a page whose bit width is impossible). One damaged export must not take the
 /// job down with a stack trace, so such a file becomes an ordinary file-level error.
-fn without_panics<T>(
+pub(crate) fn without_panics<T>(
     what: &str,
     path: &Path,
     read: impl FnOnce() -> anyhow::Result<T>,
@@ -906,11 +909,11 @@ fn int96_instant(name: &str, value: &Int96) -> Field<InstantNs> {
     };
     let nanos_of_day = (i64::from(high) << 32) | i64::from(low);
     let days = i64::from(julian_day) - UNIX_EPOCH_JULIAN_DAY;
-    let instant = days
-        .checked_mul(NS_PER_DAY)
-        .and_then(|ns| ns.checked_add(nanos_of_day));
-    match instant {
-        Some(instant) if (0..NS_PER_DAY).contains(&nanos_of_day) => Field::Value(instant),
+    // In 128 bits, so that the first day of 1677 (whose midnight is before the 64-bit range
+    // but whose later instants are in it) is judged by its instant, as INT64 values are.
+    let instant = i128::from(days) * i128::from(NS_PER_DAY) + i128::from(nanos_of_day);
+    match i64::try_from(instant) {
+        Ok(instant) if (0..NS_PER_DAY).contains(&nanos_of_day) => Field::Value(instant),
         _ => Field::Invalid(
             RejectReason::TimestampOutOfRange,
             format!("{name} (INT96, Julian day {julian_day}) is outside the years 1677-2262"),
@@ -974,6 +977,17 @@ mod tests {
             assert_eq!(reason, RejectReason::TimestampOutOfRange);
             assert!(detail.contains("completed_at"), "{detail}");
         }
+        // The first day of the range: its midnight is before the first 64-bit instant, its
+        // last second is not.
+        let first_day = 2_440_588 - 106_752;
+        assert_eq!(
+            int96_instant("t", &int96(86_399_000_000_000, first_day)),
+            Field::Value(-106_751 * 86_400_000_000_000 - 1_000_000_000)
+        );
+        assert!(matches!(
+            int96_instant("t", &int96(0, first_day)),
+            Field::Invalid(..)
+        ));
         let past_midnight = int96(86_400_000_000_000, 2_440_588);
         assert!(matches!(
             int96_instant("t", &past_midnight),
@@ -1066,6 +1080,20 @@ mod tests {
                 wall_clock_to_ns(local, zone),
                 "{text}, cached"
             );
+        }
+    }
+
+    #[test]
+    fn wall_clock_times_at_the_ends_of_the_range_convert_or_are_refused_without_overflow() {
+        let mut cache = WallClockCache::new(parse_zone("Asia/Tokyo").unwrap());
+        let at = |ns: i64| (DateTime::from_timestamp_nanos(ns).naive_utc(), ns);
+        // Tokyo is nine hours ahead of UTC: its latest wall-clock time is an instant nine
+        // hours before the last one; its earliest would be nine hours before the first.
+        let (local, ns) = at(i64::MAX);
+        assert_eq!(cache.instant(local, ns), Some(i64::MAX - 9 * HOUR_NS));
+        for ns in [i64::MIN, i64::MIN + 1, i64::MIN + HOUR_NS - 1] {
+            let (local, ns) = at(ns);
+            assert_eq!(cache.instant(local, ns), None, "{local}");
         }
     }
 }
