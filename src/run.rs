@@ -13,7 +13,7 @@
 //! always settles the month so far and writes it to `LEDGER/provisional/YYYY-MM/`, never as a
 //! version. Publishing a month's version removes its provisional folder.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -367,11 +367,7 @@ fn settle_into(
 
     let started = Instant::now();
     let claim_intake = validate::validate_claims(&read.raw_claims);
-    let orders_with_rejected_claims: BTreeSet<String> = claim_intake
-        .rejected
-        .iter()
-        .filter_map(|r| r.order_id.clone())
-        .collect();
+    let orders_with_rejected_claims = validate::orders_named_by_rejected_claims(&claim_intake);
     let claim_book = ClaimBook::new(
         &claim_intake.claims,
         &orders_with_rejected_claims,

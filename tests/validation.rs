@@ -5,7 +5,7 @@ use settle::calendar::Month;
 use settle::input::rows::RowOrigin;
 use settle::input::{Field, RawClaim, RawOrder};
 use settle::model::RejectReason;
-use settle::validate::{validate_claims, validate_orders};
+use settle::validate::{orders_named_by_rejected_claims, validate_claims, validate_orders};
 
 const NS_PER_HOUR: i64 = 3_600_000_000_000;
 /// 2015-12-10 12:00 JST.
@@ -188,6 +188,55 @@ fn ids_must_be_safe_to_show_in_a_spreadsheet() {
         RejectReason::InvalidId,
         "lancer_id",
     );
+}
+
+/// Ids that read the same must be the same id, or one order could be paid twice under two
+/// spellings: white space at either end, invisible characters and spellings other than NFC are
+/// rejected, the row shown in rejected_rows.csv for someone to fix.
+#[test]
+fn ids_that_read_alike_but_differ_are_rejected() {
+    let table = [
+        ("O-1 ", "white space"),
+        (" O-1", "white space"),
+        ("O-1\u{A0}", "white space"),
+        ("O-1\u{3000}", "white space"),
+        ("O-1\u{200B}", "U+200B"),
+        ("\u{200B}", "U+200B"),
+        ("\u{FEFF}O-1", "U+FEFF"),
+        ("\u{202E}O-1", "U+202E"),
+        ("O\u{301}-1", "normal form C"),
+    ];
+    for (order_id, says) in table {
+        check_order(
+            |r| r.order_id = Some(order_id.into()),
+            RejectReason::InvalidId,
+            says,
+        );
+    }
+    for order_id in ["\u{D3}-1", "注文-1", "O 1"] {
+        let intake = validate_orders(&[raw_order(1, order_id)], december(), |_| None);
+        assert_eq!(
+            intake.orders.len(),
+            1,
+            "{order_id:?}: {:?}",
+            intake.rejected
+        );
+    }
+}
+
+/// A claim row whose order id is padded is rejected, and the order it most likely means is
+/// held with the order named as written: a hold can be released next month, a payout cannot
+/// be taken back.
+#[test]
+fn a_rejected_claim_on_a_padded_id_holds_the_order_it_means() {
+    let mut claim = raw_claim(1, "K-1");
+    claim.order_id = Some("O-1\u{200B} ".into());
+    let intake = validate_claims(&[claim]);
+    assert_eq!(intake.rejected.len(), 1);
+    assert_eq!(intake.rejected[0].reason, RejectReason::InvalidId);
+    let held = orders_named_by_rejected_claims(&intake);
+    assert!(held.contains("O-1"), "{held:?}");
+    assert!(held.contains("O-1\u{200B} "), "{held:?}");
 }
 
 #[test]
