@@ -127,3 +127,52 @@ fn a_part_file_of_another_month_is_counted_as_out_of_the_month() {
     assert_eq!(manifest["rows"]["orders_out_of_month"], 4);
     assert_eq!(manifest["rows"]["orders_rejected"], 0);
 }
+
+/// Statistics are what a writer wrote, not what the file holds: a row group whose footer says
+/// every row completed in January, while its rows completed in December, is read in full and
+/// settled, never counted out of the month on the footer's word.
+#[test]
+fn statistics_that_contradict_the_rows_do_not_hide_them() {
+    let work = tempfile::tempdir().unwrap();
+    let december: Vec<Order> = (1..=3).map(|n| order(&format!("O-{n}"), n)).collect();
+    let (orders, claims) = month_of_parts(work.path(), &[december.clone()]);
+
+    // Move the completed_at statistics (microseconds, little-endian, each stored twice in the
+    // footer) forty days on; the pages are untouched.
+    let part = orders.join("part-00000.parquet");
+    let mut bytes = std::fs::read(&part).unwrap();
+    let footer_length =
+        u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap());
+    let footer_start = bytes.len() - 8 - footer_length as usize;
+    let later = 40 * 24 * NS_PER_HOUR / 1_000;
+    let mut patched = 0;
+    for micros in [
+        december[0].completed_at / 1_000,
+        december[2].completed_at / 1_000,
+    ] {
+        let (old, new) = (micros.to_le_bytes(), (micros + later).to_le_bytes());
+        for at in footer_start..bytes.len() - 8 {
+            if bytes[at..at + 8] == old {
+                bytes[at..at + 8].copy_from_slice(&new);
+                patched += 1;
+            }
+        }
+    }
+    assert!(patched >= 2, "the footer holds the statistics");
+    std::fs::write(&part, bytes).unwrap();
+
+    let request = RunRequest {
+        month: MONTH.parse().unwrap(),
+        orders: vec![orders],
+        claims: vec![claims],
+        ledger: work.path().join("ledger"),
+        policy: Policy::default(),
+        strict: false,
+        correction: None,
+    };
+    let RunOutcome::Published(summary) = run::run(&request).unwrap() else {
+        panic!("a fresh ledger had the month already");
+    };
+    assert_eq!(summary.rows.order_lines, 3, "{:?}", summary.rows);
+    assert_eq!(summary.rows.orders_out_of_month, 0);
+}

@@ -205,6 +205,38 @@ impl OrderFiles {
         self.files.iter().map(|file| file.rows).sum()
     }
 
+    /// `Some(earlier)` when every row of the group completed outside the month (`outside`),
+    /// confirmed by reading its `completed_at` alone: statistics are only what the writer
+    /// wrote, and a wrong or damaged footer must not hide a month's orders. A group whose
+    /// values contradict its statistics is read in full, like any other, and logged.
+    fn outside(
+        &self,
+        file: &ParquetFile,
+        group: usize,
+        month: Month,
+    ) -> anyhow::Result<Option<bool>> {
+        let Some(earlier) = outside(file, group, month) else {
+            return Ok(None);
+        };
+        let columns = file.read_group_columns(group, &["completed_at"])?;
+        let completed = columns.instant_column("completed_at", self.naive_zone)?;
+        let confirmed = (0..completed.len()).all(|row| match completed.value(row) {
+            Some(ns) if earlier => ns < month.start_ns(),
+            Some(ns) => ns >= month.cutoff_ns(),
+            None => false,
+        });
+        if !confirmed {
+            tracing::warn!(
+                stage = "read",
+                file = %file.path.display(),
+                row_group = group,
+                "the row group's statistics put every row outside {month}, but its values do \
+                 not; reading it in full"
+            );
+        }
+        Ok(confirmed.then_some(earlier))
+    }
+
     /// Reads every file in order, batch by batch, handing each piece to `take`, which may
     /// stop the reading by returning `false`.
     pub fn read(
@@ -218,7 +250,7 @@ impl OrderFiles {
             let mut first_row = 1;
             let mut group = 0;
             while group < file.row_groups() {
-                if let Some(earlier) = outside(file, group, month) {
+                if let Some(earlier) = self.outside(file, group, month)? {
                     let rows = file.group_rows(group);
                     first_row += rows;
                     group += 1;
@@ -227,8 +259,12 @@ impl OrderFiles {
                     }
                     continue;
                 }
+                // This group is read (the check above did not skip it, whatever its statistics
+                // say), and so are the groups after it up to a batch, unless their statistics
+                // put them outside the month: the check above then looks at them first.
                 let start = group;
-                let mut rows = 0;
+                let mut rows = file.group_rows(group);
+                group += 1;
                 while group < file.row_groups()
                     && rows < BATCH_ROWS
                     && outside(file, group, month).is_none()
@@ -268,8 +304,8 @@ impl OrderFiles {
 }
 
 /// Whether a row group's statistics prove every row completed outside the month.
-/// `Some(earlier)` when the row group's statistics prove that every row completed outside
-/// the month, `earlier` saying whether before it; `None` when its rows must be read to know.
+/// `Some(earlier)` when the row group's statistics say that every row completed outside the
+/// month, `earlier` saying whether before it; `None` when its rows must be read to know.
 fn outside(file: &ParquetFile, group: usize, month: Month) -> Option<bool> {
     let (earliest, latest) = file.instant_bounds(group, "completed_at")?;
     if latest < month.start_ns() {

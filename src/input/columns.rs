@@ -197,12 +197,30 @@ impl ParquetFile {
     /// its columns in parallel as well cost more than it saved (9.6-10.0 s against 9.0-9.4 s
     /// for the 10M benchmark month).
     fn decode(&self, first_row: usize, rows: usize) -> anyhow::Result<Columns> {
+        self.decode_columns(&self.columns, first_row, rows)
+    }
+
+    /// Reads some of the columns of one row group, checked first like any group.
+    pub fn read_group_columns(&self, group: usize, names: &[&str]) -> anyhow::Result<Columns> {
+        self.check_groups(group..group + 1)?;
+        let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+        let (first_row, rows) = (self.group_start(group), self.group_rows[group]);
+        without_panics(&self.what, &self.path, || {
+            self.decode_columns(&names, first_row as usize, rows as usize)
+        })
+    }
+
+    fn decode_columns(
+        &self,
+        columns: &[String],
+        first_row: usize,
+        rows: usize,
+    ) -> anyhow::Result<Columns> {
         let file = File::open(&self.path)
             .with_context(|| format!("cannot open {} file {}", self.what, self.path.display()))?;
         // INT96 columns are decoded with the `parquet` crate rather than by polars, which
         // clamps or wraps values outside the years 1677-2262 instead of reporting them.
-        let (int96_names, polars_columns): (Vec<String>, Vec<String>) = self
-            .columns
+        let (int96_names, polars_columns): (Vec<String>, Vec<String>) = columns
             .iter()
             .cloned()
             .partition(|c| self.int96_columns.contains(c));
