@@ -135,7 +135,7 @@ fn a_part_file_of_another_month_is_counted_as_out_of_the_month() {
 fn statistics_that_contradict_the_rows_do_not_hide_them() {
     let work = tempfile::tempdir().unwrap();
     let december: Vec<Order> = (1..=3).map(|n| order(&format!("O-{n}"), n)).collect();
-    let (orders, claims) = month_of_parts(work.path(), &[december.clone()]);
+    let (orders, claims) = month_of_parts(work.path(), std::slice::from_ref(&december));
 
     // Move the completed_at statistics (microseconds, little-endian, each stored twice in the
     // footer) forty days on; the pages are untouched.
