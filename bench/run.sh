@@ -57,9 +57,6 @@ else
   settle="${SETTLE_BIN:-$target/release/settle}"
   floor="$target/release/examples/io_floor"
   work=bench/data
-  if [ ! -x /usr/bin/time ]; then
-    apt-get install -y -qq time >/dev/null
-  fi
 fi
 # Two cores where the machine has more.
 pin=()
@@ -67,11 +64,21 @@ if [ "$(nproc)" -gt $threads ] && command -v taskset >/dev/null; then
   pin=(taskset -c "0-$((threads - 1))")
 fi
 
-# measure NAME COMMAND...: runs the command, keeps its wall time (s) and peak memory (MiB).
+# measure NAME COMMAND...: runs the command, keeps its wall time (s) and peak memory (MiB):
+# the largest resident set of the command, as the kernel reports it for a waited-for child
+# (what `/usr/bin/time -f %M` reports, without needing that package).
 measure() {
   local name=$1
   shift
-  /usr/bin/time -f "%e %M" -o "$work/time.$name" "${pin[@]}" "$@" >"$work/log.$name" 2>&1 ||
+  python3 -c '
+import resource, subprocess, sys, time
+started = time.monotonic()
+code = subprocess.call(sys.argv[2:])
+wall = time.monotonic() - started
+with open(sys.argv[1], "w") as out:
+    out.write(f"{wall:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+sys.exit(code)
+' "$work/time.$name" "${pin[@]}" "$@" >"$work/log.$name" 2>&1 ||
     { echo "error: $name failed:" >&2; cat "$work/log.$name" >&2; exit 1; }
   read -r wall kib <"$work/time.$name"
   echo "$wall $((kib / 1024))"

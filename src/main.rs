@@ -597,9 +597,29 @@ fn write_report(args: ReportArgs) -> anyhow::Result<u8> {
                 path.display()
             );
         }
-        None => print!("{rendered}"),
+        None => out(format_args!("{rendered}"))?,
     }
     Ok(exit::SUCCESS)
+}
+
+/// Writes to stdout. A reader that stops reading early (`settle status | head`) ends the output
+/// quietly, as it does for other command-line tools, and the command still returns its own
+/// exit code; any other failure to write is an error.
+fn out(text: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_fmt(text) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).context("cannot write to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `println!` through `out`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        out(format_args!("{}\n", format_args!($($arg)*)))?
+    };
 }
 
 fn has_html_extension(path: &std::path::Path) -> bool {
@@ -623,14 +643,14 @@ fn show_status(ledger: &std::path::Path) -> anyhow::Result<u8> {
     let stale = ledger.stale_months()?;
     let months = ledger.months()?;
     if months.is_empty() {
-        println!("{} holds no published month", ledger.root().display());
+        outln!("{} holds no published month", ledger.root().display());
     }
     for month in months {
         let stale_note = match stale.iter().find(|s| s.month == month) {
             Some(s) => format!("  STALE: {}", s.reason),
             None => String::new(),
         };
-        println!("{month}{stale_note}");
+        outln!("{month}{stale_note}");
         for number in ledger.versions(month)? {
             let version = ledger.version(month, number)?;
             let note = match &version.manifest.correction {
@@ -638,7 +658,7 @@ fn show_status(ledger: &std::path::Path) -> anyhow::Result<u8> {
                 None => "first settlement".to_string(),
             };
             let totals = &version.manifest.totals;
-            println!(
+            outln!(
                 "  v{number}  {note}; {} lines, surcharge {}, payable {}, holds open {}",
                 totals.order_lines,
                 yen(totals.surcharge_lines_jpy),
@@ -651,7 +671,7 @@ fn show_status(ledger: &std::path::Path) -> anyhow::Result<u8> {
         match ledger.provisional(month)? {
             Some(provisional) => {
                 let totals = &provisional.manifest.totals;
-                println!(
+                outln!(
                     "{month} provisional, as of {}: {} lines, surcharge {}, payable {}, holds \
                      open {} (not for payment)",
                     provisional.settled_at,
@@ -675,12 +695,18 @@ fn verify_ledger(ledger: &std::path::Path, month: Option<Month>) -> anyhow::Resu
     let ledger = Ledger::open_existing(ledger)?;
     let report = verify::verify(&ledger, month)?;
     for problem in &report.problems {
-        println!("{problem}");
+        outln!("{problem}");
     }
-    println!(
-        "verified {} versions: {} problems",
+    outln!(
+        "verified {} version{}: {} problem{}",
         report.versions_checked,
-        report.problems.len()
+        if report.versions_checked == 1 {
+            ""
+        } else {
+            "s"
+        },
+        report.problems.len(),
+        if report.problems.len() == 1 { "" } else { "s" }
     );
     Ok(if report.problems.is_empty() {
         exit::SUCCESS

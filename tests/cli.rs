@@ -265,3 +265,33 @@ fn a_wrong_input_path_leaves_no_ledger_folder_behind() {
     );
     assert!(!ledger.exists());
 }
+
+/// `settle status | head`: a reader that stops reading early ends the output quietly, and the
+/// command keeps its own exit code, rather than reporting an internal error.
+#[test]
+fn output_read_only_in_part_is_not_an_error() {
+    let (orders, claims) = sample_month("2015-10");
+    let ledger = tempfile::tempdir().unwrap();
+    let output = run("2015-10", &orders, &claims, ledger.path(), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    for command in ["status", "verify"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_settle"))
+            .args([command, "--ledger"])
+            .arg(ledger.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Closed before the command writes, as `head` closes it once it has its lines.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{command}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("error"), "{}", stderr(&output));
+    }
+}
