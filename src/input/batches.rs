@@ -209,7 +209,7 @@ impl OrderFiles {
     /// confirmed by reading its `completed_at` alone: statistics are only what the writer
     /// wrote, and a wrong or damaged footer must not hide a month's orders. A group whose
     /// values contradict its statistics is read in full, like any other, and logged.
-    fn outside(
+    fn skippable(
         &self,
         file: &ParquetFile,
         group: usize,
@@ -250,7 +250,7 @@ impl OrderFiles {
             let mut first_row = 1;
             let mut group = 0;
             while group < file.row_groups() {
-                if let Some(earlier) = self.outside(file, group, month)? {
+                if let Some(earlier) = self.skippable(file, group, month)? {
                     let rows = file.group_rows(group);
                     first_row += rows;
                     group += 1;
