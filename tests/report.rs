@@ -249,16 +249,35 @@ fn a_version_whose_files_do_not_tie_is_refused_not_reported() {
     let mut fields: Vec<String> = lines[1].split(',').map(str::to_string).collect();
     fields[4] = (fields[4].parse::<i64>().unwrap() + 1).to_string();
     lines[1] = fields.join(",");
+    let report = || {
+        settle(&[
+            "report",
+            "--ledger",
+            path_arg(&ledger),
+            "--month",
+            "2015-12",
+        ])
+    };
+
+    // Changed after publishing: the file no longer matches its manifest.
+    let old_sha256 = settle::input::files::sha256_file(&payouts).unwrap();
     std::fs::write(&payouts, lines.join("\n") + "\n").unwrap();
+    let output = report();
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("has changed since it was published"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty());
 
-    let output = settle(&[
-        "report",
-        "--ledger",
-        path_arg(&ledger),
-        "--month",
-        "2015-12",
-    ]);
-
+    // Published so, its manifest hashing the changed file: the totals do not tie.
+    let new_sha256 = settle::input::files::sha256_file(&payouts).unwrap();
+    let manifest = ledger.join("2015-12/v1/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains(&old_sha256));
+    std::fs::write(&manifest, text.replace(&old_sha256, &new_sha256)).unwrap();
+    let output = report();
     assert_code(&output, 1);
     assert!(
         stderr(&output).contains("do not tie"),

@@ -21,6 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::adjustments::{ClientAdjustment, LancerAdjustment};
 use crate::calendar::{Month, BUSINESS_ZONE};
 use crate::input::columns::ParquetFile;
+use crate::input::files::sha256_file;
 use crate::input::Field;
 use crate::ledger::{read_holds, Ledger};
 use crate::manifest::{Manifest, RowCounts};
@@ -171,6 +172,7 @@ impl MonthReport {
 /// Reads the chosen settlement of `month` and builds its report.
 pub fn build(ledger: &Ledger, month: Month, which: Which) -> anyhow::Result<MonthReport> {
     let (folder, manifest, source) = locate(ledger, month, which)?;
+    check_hashes(&folder, &manifest)?;
 
     let lines = read_lines(&folder)?;
     let clients: Vec<ClientCharge> = read_csv(&folder.join(output::CLIENT_CHARGES_FILE))?;
@@ -210,6 +212,24 @@ pub fn build(ledger: &Ledger, month: Month, which: Which) -> anyhow::Result<Mont
         totals,
         folder,
     })
+}
+
+/// Every file the manifest lists must be the file it hashed: a report finance acts on is never
+/// made from a file changed since it was published (`settle verify` lists every difference).
+fn check_hashes(folder: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    for output in &manifest.outputs {
+        let path = folder.join(&output.file);
+        let actual = sha256_file(&path)?;
+        if actual != output.sha256 {
+            bail!(
+                "{} has changed since it was published (sha256 {actual}, its manifest records \
+                 {}); no report is made from it: run settle verify",
+                path.display(),
+                output.sha256
+            );
+        }
+    }
+    Ok(())
 }
 
 fn locate(
