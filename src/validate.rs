@@ -82,36 +82,56 @@ pub struct ClaimIntake {
 type Problem = (RejectReason, String);
 
 /// Characters that show as nothing (or change how text around them shows) yet make two ids
-/// different: the soft hyphen, zero-width spaces and joiners, direction marks and overrides,
-/// word joiners and invisible operators, variation selectors, the byte order mark, fillers,
-/// and tags. Unicode calls most of them format characters (Cf).
+/// different: Unicode's format characters (Cf: the soft hyphen, zero-width spaces and joiners,
+/// direction marks and overrides, number signs, the byte order mark, tags, ...), the other
+/// characters it lists as ignorable by default (variation selectors, Hangul fillers, ...), and
+/// the blank Braille pattern, which looks like a space but is not one.
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'
             | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
             | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
             | '\u{115F}'..='\u{1160}'
             | '\u{17B4}'..='\u{17B5}'
             | '\u{180B}'..='\u{180F}'
             | '\u{200B}'..='\u{200F}'
             | '\u{202A}'..='\u{202E}'
             | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
             | '\u{3164}'
             | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
             | '\u{FFA0}'
             | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
             | '\u{1D173}'..='\u{1D17A}'
             | '\u{E0000}'..='\u{E0FFF}'
     )
 }
 
+/// White space other than the plain space, which reads as a space (or as nothing) and so
+/// makes `A 1` and `A\u{a0}1` two ids.
+fn is_other_space(c: char) -> bool {
+    c.is_whitespace() && c != ' '
+}
+
 /// Checks an id: present, at most 128 characters, no control characters, and not starting
 /// with a character that makes a spreadsheet treat the cell as a formula. Two ids that read
 /// the same must be the same id, or the same order could be paid twice under two spellings:
-/// an id may not start or end with white space, hold an invisible character (`is_invisible`),
-/// or be written in any Unicode form but NFC (`Ó` as one code point, not `O` and an accent).
+/// an id may not start or end with white space, hold white space other than the plain space
+/// or an invisible character (`is_invisible`), or be written in any Unicode form but NFC (`Ó`
+/// as one code point, not `O` and an accent). Characters that look alike but are different
+/// letters (Latin `O` and Cyrillic `О`, `O` and full-width `Ｏ`) stay different ids: telling
+/// them apart is beyond what an id check can do without refusing legitimate Japanese text.
 fn id(column: &str, value: &Option<String>) -> Result<String, Problem> {
     let Some(value) = value else {
         return Err((
@@ -132,6 +152,11 @@ fn id(column: &str, value: &Option<String>) -> Result<String, Problem> {
     } else if let Some(c) = value.chars().find(|&c| is_invisible(c)) {
         Some(format!(
             "contains the invisible character U+{:04X}",
+            u32::from(c)
+        ))
+    } else if let Some(c) = value.chars().find(|&c| is_other_space(c)) {
+        Some(format!(
+            "contains the white space character U+{:04X}; only the plain space may be used",
             u32::from(c)
         ))
     } else if !is_nfc(value) {
@@ -389,7 +414,9 @@ fn is_clean_id(value: &str) -> bool {
             && bytes.last() != Some(&b' ')
     } else {
         value.chars().count() <= ID_MAX_CHARS
-            && !value.chars().any(|c| c.is_control() || is_invisible(c))
+            && !value
+                .chars()
+                .any(|c| c.is_control() || is_invisible(c) || is_other_space(c))
             && value.trim() == value
             && is_nfc(value)
     }
@@ -635,28 +662,30 @@ fn claim(raw: &RawClaim) -> Result<Claim, Problem> {
     })
 }
 
-/// Validates every claim row. Claims are not filtered by month: whether a claim is known at a
-/// cutoff is the rules' question, not the reader's. Every copy of a duplicated claim id is
-/// rejected.
 /// The order ids that rejected claim rows name, whose orders are held until the rows are
 /// fixed: each as written and, where it is not a valid id, as it most likely meant (trimmed,
-/// its invisible characters removed, in NFC), so that a claim on `O1 ` holds order `O1`.
+/// its control and invisible characters removed, in NFC and in NFKC), so that a claim on
+/// `O1 ` holds order `O1`.
 /// Holding can be undone next month; a payout cannot.
 pub fn orders_named_by_rejected_claims(claims: &ClaimIntake) -> BTreeSet<String> {
     let mut named = BTreeSet::new();
     for order_id in claims.rejected.iter().filter_map(|r| r.order_id.as_deref()) {
-        let meant: String = order_id
-            .trim()
+        let visible: String = order_id
             .chars()
-            .filter(|&c| !is_invisible(c))
-            .nfc()
+            .filter(|&c| !c.is_control() && !is_invisible(c))
             .collect();
-        named.insert(meant);
+        let visible = visible.trim();
+        named.insert(visible.nfc().collect());
+        // Compatibility forms too: a no-break space as a space, full-width letters as ASCII.
+        named.insert(visible.nfkc().collect());
         named.insert(order_id.to_string());
     }
     named
 }
 
+/// Validates every claim row. Claims are not filtered by month: whether a claim is known at a
+/// cutoff is the rules' question, not the reader's. Every copy of a duplicated claim id is
+/// rejected.
 pub fn validate_claims(raw_claims: &[RawClaim]) -> ClaimIntake {
     let mut copies: HashMap<&str, u64> = HashMap::new();
     for raw in raw_claims {
@@ -714,7 +743,7 @@ mod tests {
         /// rows skip them.
         #[test]
         fn the_quick_id_check_never_passes_what_the_exact_checks_reject(
-            id_text in "[ =+@\\-Oo0-9\u{A0}\u{200B}\u{FEFF}\u{202E}\u{301}\u{D3}注\u{7}]{0,6}"
+            id_text in "[ =+@\\-Oo0-9\u{A0}\u{200B}\u{FEFF}\u{202E}\u{301}\u{D3}注\u{7}\u{2800}\u{3000}\u{1BCA0}]{0,6}"
         ) {
             if is_clean_id(&id_text) {
                 prop_assert_eq!(id("order_id", &Some(id_text.clone())), Ok(id_text));

@@ -205,6 +205,12 @@ fn ids_that_read_alike_but_differ_are_rejected() {
         ("\u{FEFF}O-1", "U+FEFF"),
         ("\u{202E}O-1", "U+202E"),
         ("O\u{301}-1", "normal form C"),
+        ("O-\u{A0}1", "U+00A0"),
+        ("O-\u{3000}1", "U+3000"),
+        ("O-1\u{2800}", "U+2800"),
+        ("O-1\u{1BCA0}", "U+1BCA0"),
+        ("O-1\u{13430}", "U+13430"),
+        ("O-1\u{0600}", "U+0600"),
     ];
     for (order_id, says) in table {
         check_order(
@@ -237,6 +243,13 @@ fn a_rejected_claim_on_a_padded_id_holds_the_order_it_means() {
     let held = orders_named_by_rejected_claims(&intake);
     assert!(held.contains("O-1"), "{held:?}");
     assert!(held.contains("O-1\u{200B} "), "{held:?}");
+
+    for (written, meant) in [("O-1\u{0}", "O-1"), ("O\t-1", "O-1"), ("O-\u{A0}1", "O- 1")] {
+        let mut claim = raw_claim(1, "K-1");
+        claim.order_id = Some(written.into());
+        let held = orders_named_by_rejected_claims(&validate_claims(&[claim]));
+        assert!(held.contains(meant), "{written:?}: {held:?}");
+    }
 }
 
 #[test]
