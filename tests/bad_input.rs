@@ -642,4 +642,11 @@ fn the_parquet_schema_decides_over_a_contradicting_arrow_schema() {
 
     let bytes = std::fs::read(fixture("orders-arrow-schema-null-reward.parquet")).unwrap();
     check_file(Err(bytes), "column reward_jpy holds no values");
+
+    // Plain integers, which only the Arrow schema calls timestamps: no unit or zone to trust.
+    let bytes = std::fs::read(fixture("orders-arrow-schema-int64-completed.parquet")).unwrap();
+    check_file(
+        Err(bytes),
+        "only the Arrow schema in the footer calls timestamps",
+    );
 }

@@ -542,7 +542,7 @@ impl Columns {
         if column.dtype() == &DataType::Null {
             return Ok(FieldColumn::missing(self.null_typed_rows(name)?));
         }
-        let DataType::Datetime(unit, zone) = column.dtype() else {
+        let DataType::Datetime(unit, _) = column.dtype() else {
             return Err(self.wrong_type(name, "timestamps"));
         };
         let nanos_per_unit: i64 = match unit {
@@ -550,12 +550,18 @@ impl Columns {
             TimeUnit::Microseconds => 1_000,
             TimeUnit::Milliseconds => 1_000_000,
         };
-        let wall_clock = match self.annotations.timestamps_utc.get(name) {
-            Some(&utc) => !utc,
-            // Not a Parquet timestamp (an integer column an Arrow schema calls one): the
-            // Arrow schema's zone is all there is to go by.
-            None => zone.is_none(),
+        // Only the Parquet schema says what the integers are: a column it does not annotate as
+        // timestamps, which only the footer's Arrow schema calls one, has no trustworthy unit
+        // or zone.
+        let Some(&utc) = self.annotations.timestamps_utc.get(name) else {
+            bail!(
+                "{}: column {name} holds integers that only the Arrow schema in the footer calls \
+                 timestamps ({}); the Parquet schema must annotate them as timestamps",
+                self.path.display(),
+                column.dtype()
+            );
         };
+        let wall_clock = !utc;
         let values = column
             .datetime()
             .map_err(|_| self.wrong_type(name, "timestamps"))?;
