@@ -319,13 +319,14 @@ impl MonthBook {
         let text = |name: &str| -> anyhow::Result<_> {
             Ok(frame.column(name)?.str()?.downcast_as_array().clone())
         };
-        let yen = |name: &str| -> anyhow::Result<Vec<i64>> {
-            Ok(frame
+        // Read in place: the frame is one chunk, and a line has every amount (a gap would be
+        // an error here, never a zero).
+        let yen = |name: &str| -> anyhow::Result<&[i64]> {
+            frame
                 .column(name)?
                 .i64()?
-                .iter()
-                .map(|v| v.unwrap_or(0))
-                .collect())
+                .cont_slice()
+                .with_context(|| format!("the order lines' {name} has a missing value"))
         };
         let (order_ids, client_ids, lancer_ids, claim_ids) = (
             text("order_id")?,
