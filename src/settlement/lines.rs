@@ -206,7 +206,9 @@ impl LineBatch {
     /// Every candidate's order id, in order.
     pub fn order_ids(&self) -> anyhow::Result<Vec<&str>> {
         let ids = self.frame.column("order_id")?.str()?;
-        Ok(ids.iter().map(|id| id.unwrap_or_default()).collect())
+        ids.iter()
+            .map(|id| id.context("a candidate line has no order id"))
+            .collect()
     }
 
     pub fn accepted(&self) -> anyhow::Result<Vec<bool>> {
