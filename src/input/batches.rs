@@ -303,7 +303,6 @@ impl OrderFiles {
     }
 }
 
-/// Whether a row group's statistics prove every row completed outside the month.
 /// `Some(earlier)` when the row group's statistics say that every row completed outside the
 /// month, `earlier` saying whether before it; `None` when its rows must be read to know.
 fn outside(file: &ParquetFile, group: usize, month: Month) -> Option<bool> {
