@@ -844,82 +844,58 @@ impl ParquetFile {
     /// runs just before the groups are decoded, so that a month read in batches is checked in
     /// batches, on the reading thread, and a group never decoded is never walked.
     fn check_pages(&self, groups: std::ops::Range<usize>) -> anyhow::Result<()> {
-        let (what, path) = (self.what.as_str(), self.path.as_path());
-        let file = File::open(path)
-            .with_context(|| format!("cannot open {what} file {}", path.display()))?;
-        let reader = SerializedFileReader::new(file).with_context(|| {
-            format!(
-                "{what} file {} is not a readable Parquet file",
-                path.display()
-            )
-        })?;
-        let pages_file = File::open(path)
-            .with_context(|| format!("cannot open {what} file {}", path.display()))?;
-        let columns: Vec<&str> = self.columns.iter().map(String::as_str).collect();
-        let place = (what, path);
-        check_pages(&reader, Arc::new(pages_file), place, &columns, groups)
-    }
-}
-
-/// The page walk of `ParquetFile::check_pages`, over the `columns` of row `groups`. Each column
-/// chunk is read as if it were uncompressed, so that every page's checksum is verified over its
-/// bytes as stored without the page being decompressed: polars decompresses it once, later.
-fn check_pages(
-    reader: &SerializedFileReader<File>,
-    file: Arc<File>,
-    (what, path): (&str, &Path),
-    columns: &[&str],
-    groups: std::ops::Range<usize>,
-) -> anyhow::Result<()> {
-    let shown = path.display();
-    for group_index in groups {
-        let group = reader.get_row_group(group_index).with_context(|| {
-            format!("{what} file {shown}: row group {group_index} is unreadable")
-        })?;
-        let group_rows = u64::try_from(group.metadata().num_rows()).unwrap_or(u64::MAX);
-        for column_index in 0..group.num_columns() {
-            let column = group.metadata().column(column_index);
-            let top_level = column.column_path().parts().first().map(String::as_str);
-            if !top_level.is_some_and(|name| columns.contains(&name)) {
-                continue;
-            }
-            let damaged = |detail: String| {
-                anyhow::anyhow!(
+        let (what, shown) = (self.what.as_str(), self.path.display());
+        let file =
+            File::open(&self.path).with_context(|| format!("cannot open {what} file {shown}"))?;
+        let file = Arc::new(file);
+        for group_index in groups {
+            let group = self.footer.row_groups().get(group_index).with_context(|| {
+                format!("{what} file {shown}: row group {group_index} is unreadable")
+            })?;
+            let group_rows = u64::try_from(group.num_rows()).unwrap_or(u64::MAX);
+            for column in group.columns() {
+                let top_level = column.column_path().parts().first();
+                if !top_level.is_some_and(|name| self.columns.contains(name)) {
+                    continue;
+                }
+                let damaged = |detail: String| {
+                    anyhow::anyhow!(
                     "{what} file {shown} is damaged: row group {group_index}, column {}: {detail}",
                     column.column_path().string()
                 )
-            };
-            let as_stored = column
-                .clone()
-                .into_builder()
-                .set_compression(Compression::UNCOMPRESSED)
-                .build()
-                .map_err(|e| damaged(e.to_string()))?;
-            let mut pages =
-                SerializedPageReader::new(file.clone(), &as_stored, group_rows as usize, None)
+                };
+                let as_stored = column
+                    .clone()
+                    .into_builder()
+                    .set_compression(Compression::UNCOMPRESSED)
+                    .build()
                     .map_err(|e| damaged(e.to_string()))?;
-            let mut values: u64 = 0;
-            while let Some(page) = pages.get_next_page().map_err(|e| damaged(e.to_string()))? {
-                if page.page_type() == parquet::basic::PageType::DICTIONARY_PAGE {
-                    continue;
+                let mut pages =
+                    SerializedPageReader::new(file.clone(), &as_stored, group_rows as usize, None)
+                        .map_err(|e| damaged(e.to_string()))?;
+                let mut values: u64 = 0;
+                while let Some(page) = pages.get_next_page().map_err(|e| damaged(e.to_string()))? {
+                    if page.page_type() == parquet::basic::PageType::DICTIONARY_PAGE {
+                        continue;
+                    }
+                    values = values.saturating_add(u64::from(page.num_values()));
+                    if values > group_rows {
+                        return Err(damaged(format!(
+                            "its pages hold {values} values in a row group of {group_rows} rows"
+                        )));
+                    }
                 }
-                values = values.saturating_add(u64::from(page.num_values()));
-                if values > group_rows {
+                let declared = u64::try_from(column.num_values()).unwrap_or(u64::MAX);
+                if values != group_rows || values != declared {
                     return Err(damaged(format!(
-                        "its pages hold {values} values in a row group of {group_rows} rows"
+                        "its pages hold {values} values, its metadata says {declared}, in a row \
+                     group of {group_rows} rows"
                     )));
                 }
             }
-            let declared = u64::try_from(column.num_values()).unwrap_or(u64::MAX);
-            if values != group_rows || values != declared {
-                return Err(damaged(format!(
-                    "its pages hold {values} values, its metadata says {declared}, in a row \
-                     group of {group_rows} rows"
-                )));
-            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 fn int96_instant(name: &str, value: &Int96) -> Field<InstantNs> {
