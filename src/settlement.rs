@@ -274,6 +274,8 @@ struct LancerTotals {
     reward_paid_jpy: i64,
     rebate_paid_jpy: i64,
     forfeited_jpy: i64,
+    released_jpy: i64,
+    held_jpy: i64,
 }
 
 /// The books of a month being settled, line by line: a total per client and per lancer, the
@@ -303,30 +305,16 @@ impl MonthBook {
 
     pub fn add(&mut self, line: &LineRef<'_>) -> anyhow::Result<()> {
         let client_hash = self.clients.hash(line.client_id);
-        add_to_client(&mut self.clients, client_hash, line).with_context(|| {
-            format!("client {}, adding order {}", line.client_id, line.order_id)
-        })?;
+        add_to_client(&mut self.clients, client_hash, line)?;
         let lancer_hash = self.lancers.hash(line.lancer_id);
-        add_to_lancer(&mut self.lancers, lancer_hash, line).with_context(|| {
-            format!("lancer {}, adding order {}", line.lancer_id, line.order_id)
-        })?;
+        add_to_lancer(&mut self.lancers, lancer_hash, line)?;
         self.add_to_totals(line)
-            .with_context(|| format!("the month's totals, adding order {}", line.order_id))
     }
 
     /// Adds a line to the month's totals, and opens its hold when it is held.
     fn add_to_totals(&mut self, line: &LineRef<'_>) -> anyhow::Result<()> {
-        let totals = &mut self.totals;
-        match line.payout_status {
-            PayoutStatus::Paid => add_jpy(
-                &mut totals.paid_lines_payout_jpy,
-                line.payout_jpy,
-                "paid payouts",
-            )?,
-            PayoutStatus::Forfeited => {
-                add_jpy(&mut totals.forfeited_jpy, line.payout_jpy, "forfeited_jpy")?
-            }
-            PayoutStatus::Held => self.opened.push(Hold {
+        if line.payout_status == PayoutStatus::Held {
+            self.opened.push(Hold {
                 order_id: line.order_id.to_string(),
                 lancer_id: line.lancer_id.to_string(),
                 reward_jpy: line.reward_jpy,
@@ -334,19 +322,9 @@ impl MonthBook {
                 payout_jpy: line.payout_jpy,
                 opened_month: self.month,
                 claim_ids: line.claim_ids.to_string(),
-            }),
+            });
         }
-
-        totals.order_lines += 1;
-        totals.covered_lines += u64::from(line.covered);
-        add_jpy(&mut totals.amount_jpy, line.amount_jpy, "amount_jpy")?;
-        add_jpy(&mut totals.reward_jpy, line.reward_jpy, "reward_jpy")?;
-        add_jpy(
-            &mut totals.surcharge_lines_jpy,
-            line.surcharge_jpy,
-            "surcharge_jpy",
-        )?;
-        add_jpy(&mut totals.rebate_jpy, line.rebate_jpy, "rebate_jpy")
+        add_to_month(&mut self.totals, line)
     }
 
     /// Closes the month: rolls the opening holds through the claims, lists clients and
@@ -381,7 +359,37 @@ impl MonthBook {
     }
 }
 
-/// Adds a line to its client's totals; `hash` is the client id's.
+/// Adds a line to the totals over the month's lines. An overflow names the order.
+fn add_to_month(totals: &mut ControlTotals, line: &LineRef<'_>) -> anyhow::Result<()> {
+    let mut add = || -> anyhow::Result<()> {
+        match line.payout_status {
+            PayoutStatus::Paid => add_jpy(
+                &mut totals.paid_lines_payout_jpy,
+                line.payout_jpy,
+                "paid payouts",
+            )?,
+            PayoutStatus::Forfeited => {
+                add_jpy(&mut totals.forfeited_jpy, line.payout_jpy, "forfeited_jpy")?
+            }
+            // A held line counts through the hold it opens.
+            PayoutStatus::Held => {}
+        }
+        totals.order_lines += 1;
+        totals.covered_lines += u64::from(line.covered);
+        add_jpy(&mut totals.amount_jpy, line.amount_jpy, "amount_jpy")?;
+        add_jpy(&mut totals.reward_jpy, line.reward_jpy, "reward_jpy")?;
+        add_jpy(
+            &mut totals.surcharge_lines_jpy,
+            line.surcharge_jpy,
+            "surcharge_jpy",
+        )?;
+        add_jpy(&mut totals.rebate_jpy, line.rebate_jpy, "rebate_jpy")
+    };
+    add().with_context(|| format!("the month's totals, adding order {}", line.order_id))
+}
+
+/// Adds a line to its client's totals; `hash` is the client id's. An overflow names the
+/// client and the order.
 fn add_to_client(
     clients: &mut TotalsById<ClientTotals>,
     hash: u64,
@@ -390,23 +398,27 @@ fn add_to_client(
     let client = clients.get(hash, line.client_id);
     client.orders += 1;
     client.covered_orders += u64::from(line.covered);
-    add_jpy(&mut client.amount_jpy, line.amount_jpy, "amount_jpy")?;
-    add_jpy(
-        &mut client.surcharge_jpy,
-        line.surcharge_jpy,
-        "surcharge_jpy",
-    )
+    add_jpy(&mut client.amount_jpy, line.amount_jpy, "amount_jpy")
+        .and_then(|()| {
+            add_jpy(
+                &mut client.surcharge_jpy,
+                line.surcharge_jpy,
+                "surcharge_jpy",
+            )
+        })
+        .with_context(|| format!("client {}, adding order {}", line.client_id, line.order_id))
 }
 
 /// Adds a line to its lancer's totals; `hash` is the lancer id's. A held line counts
-/// through the hold it opens (`add_to_totals`), but its lancer is listed all the same.
+/// through the hold it opens (`add_to_totals`), but its lancer is listed all the same. An
+/// overflow names the lancer and the order.
 fn add_to_lancer(
     lancers: &mut TotalsById<LancerTotals>,
     hash: u64,
     line: &LineRef<'_>,
 ) -> anyhow::Result<()> {
     let lancer = lancers.get(hash, line.lancer_id);
-    match line.payout_status {
+    let added = match line.payout_status {
         PayoutStatus::Paid => {
             add_jpy(
                 &mut lancer.reward_paid_jpy,
@@ -423,7 +435,8 @@ fn add_to_lancer(
             add_jpy(&mut lancer.forfeited_jpy, line.payout_jpy, "forfeited_jpy")
         }
         PayoutStatus::Held => Ok(()),
-    }
+    };
+    added.with_context(|| format!("lancer {}, adding order {}", line.lancer_id, line.order_id))
 }
 
 /// Settles a month of orders held in memory.
@@ -565,25 +578,17 @@ fn lancer_payouts(
     holds: &[Hold],
     events: &[HoldEventRow],
 ) -> anyhow::Result<Vec<LancerPayout>> {
-    let mut held: PlHashMap<&str, i64> = PlHashMap::default();
     for hold in holds {
-        lancers.get(lancers.hash(&hold.lancer_id), &hold.lancer_id);
-        add_jpy(
-            held.entry(hold.lancer_id.as_str()).or_default(),
-            hold.payout_jpy,
-            "held_jpy",
-        )?;
+        let lancer = lancers.get(lancers.hash(&hold.lancer_id), &hold.lancer_id);
+        add_jpy(&mut lancer.held_jpy, hold.payout_jpy, "held_jpy")?;
     }
-    let mut released: PlHashMap<&str, i64> = PlHashMap::default();
     for event in events {
         let lancer = lancers.get(lancers.hash(&event.lancer_id), &event.lancer_id);
         match event.event {
             HoldEvent::Opened => {}
-            HoldEvent::Released => add_jpy(
-                released.entry(event.lancer_id.as_str()).or_default(),
-                event.payout_jpy,
-                "released_jpy",
-            )?,
+            HoldEvent::Released => {
+                add_jpy(&mut lancer.released_jpy, event.payout_jpy, "released_jpy")?
+            }
             HoldEvent::Forfeited => {
                 add_jpy(&mut lancer.forfeited_jpy, event.payout_jpy, "forfeited_jpy")?
             }
@@ -592,14 +597,9 @@ fn lancer_payouts(
 
     let mut overflow = None;
     let payouts = lancers.into_sorted(|lancer_id, totals| {
-        let held_jpy = held.get(lancer_id.as_str()).copied().unwrap_or(0);
-        let released_jpy = released.get(lancer_id.as_str()).copied().unwrap_or(0);
         let mut payable_jpy = totals.reward_paid_jpy;
-        for (jpy, what) in [
-            (totals.rebate_paid_jpy, "payable_jpy"),
-            (released_jpy, "payable_jpy"),
-        ] {
-            if let Err(error) = add_jpy(&mut payable_jpy, jpy, what) {
+        for jpy in [totals.rebate_paid_jpy, totals.released_jpy] {
+            if let Err(error) = add_jpy(&mut payable_jpy, jpy, "payable_jpy") {
                 overflow.get_or_insert(error);
             }
         }
@@ -607,9 +607,9 @@ fn lancer_payouts(
             lancer_id: lancer_id.to_string(),
             reward_paid_jpy: totals.reward_paid_jpy,
             rebate_paid_jpy: totals.rebate_paid_jpy,
-            released_jpy,
+            released_jpy: totals.released_jpy,
             payable_jpy,
-            held_jpy,
+            held_jpy: totals.held_jpy,
             forfeited_jpy: totals.forfeited_jpy,
         }
     });

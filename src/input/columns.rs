@@ -690,14 +690,6 @@ impl FieldColumn {
         }
     }
 
-    pub fn from_fields(fields: &[Field<i64>]) -> FieldColumn {
-        let mut column = FieldColumn::with_capacity(fields.len());
-        for field in fields {
-            column.push(field.clone());
-        }
-        column
-    }
-
     pub fn push(&mut self, field: Field<i64>) {
         match field {
             Field::Value(value) => self.push_value(value),

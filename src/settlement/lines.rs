@@ -239,13 +239,6 @@ impl LineBatch {
         })
     }
 
-    /// These rows, then those of `next`.
-    pub fn followed_by(self, next: LineBatch) -> anyhow::Result<LineBatch> {
-        let mut frame = self.frame;
-        frame.vstack_mut_owned(next.frame)?;
-        Ok(LineBatch { frame })
-    }
-
     /// The rows from `offset`, at most `rows` of them.
     pub fn slice(&self, offset: usize, rows: usize) -> LineBatch {
         LineBatch {
@@ -374,28 +367,16 @@ impl MonthBook {
             clients,
             rows,
             |row| client_ids.value(row),
-            |clients, hash, row| {
-                let line = line(row);
-                add_to_client(clients, hash, &line).with_context(|| {
-                    format!("client {}, adding order {}", line.client_id, line.order_id)
-                })
-            },
+            |clients, hash, row| add_to_client(clients, hash, &line(row)),
         )?;
         add_grouped(
             lancers,
             rows,
             |row| lancer_ids.value(row),
-            |lancers, hash, row| {
-                let line = line(row);
-                add_to_lancer(lancers, hash, &line).with_context(|| {
-                    format!("lancer {}, adding order {}", line.lancer_id, line.order_id)
-                })
-            },
+            |lancers, hash, row| add_to_lancer(lancers, hash, &line(row)),
         )?;
         for row in 0..rows {
-            let line = line(row);
-            self.add_to_totals(&line)
-                .with_context(|| format!("the month's totals, adding order {}", line.order_id))?;
+            self.add_to_totals(&line(row))?;
         }
         Ok(())
     }
