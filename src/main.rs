@@ -257,7 +257,11 @@ struct GenerateArgs {
 
     /// Write one large month of this many orders instead, in row groups of a million, with
     /// about one client per 6 orders, one lancer per 4 and a claim on one order in 200.
-    #[arg(long, value_name = "ORDERS", conflicts_with_all = ["from", "through", "orders_per_month", "encoding"])]
+    #[arg(
+        long,
+        value_name = "ORDERS",
+        conflicts_with_all = ["from", "through", "orders_per_month", "encoding"]
+    )]
     bulk: Option<u64>,
 
     /// The month of a --bulk month.

@@ -389,17 +389,9 @@ impl CsvRecord for RejectedRow {
     const HEADER: &'static [&'static str] = &["file", "row", "order_id", "reason", "detail"];
 }
 
-/// Writes `rows` as a CSV file named `name` (which may include a subfolder) in `folder`. The
-/// header is written explicitly so that a file with no rows still has one.
-pub fn write_csv<T: CsvRecord>(
-    folder: &Path,
-    name: &str,
-    rows: &[T],
-) -> anyhow::Result<OutputFile> {
-    write_csv_styled(folder, name, rows, CsvStyle::default())
-}
-
-/// `write_csv` in a chosen style: with or without the byte order mark.
+/// Writes `rows` as a CSV file named `name` (which may include a subfolder) in `folder`, in a
+/// chosen style (with or without the byte order mark). The header is written explicitly so
+/// that a file with no rows still has one.
 pub fn write_csv_styled<T: CsvRecord>(
     folder: &Path,
     name: &str,

@@ -297,7 +297,7 @@ pub struct ScreenedRows {
 ///
 /// A row whose `completed_at` is a valid instant outside the month is counted as out of the
 /// month and judged no further: it belongs to another month's run. Every other row is checked
-/// first by `passes_quickly`, which accepts the common valid row without allocating; a row it
+/// first by `QuickColumns::passes`, which accepts the common valid row without allocating; a row it
 /// does not accept goes through the exact checks of `order`, which name what is wrong.
 pub fn screen_rows(batch: &OrderBatch, month: Month) -> ScreenedRows {
     let (start_ns, cutoff_ns) = (month.start_ns(), month.cutoff_ns());
@@ -410,7 +410,7 @@ fn is_clean_id(value: &str) -> bool {
     if value.is_ascii() {
         bytes.len() <= ID_MAX_CHARS
             && bytes.iter().all(|byte| (0x20..0x7f).contains(byte))
-            && bytes.first() != Some(&b' ')
+            && *first != b' '
             && bytes.last() != Some(&b' ')
     } else {
         value.chars().count() <= ID_MAX_CHARS
@@ -743,7 +743,10 @@ mod tests {
         /// rows skip them.
         #[test]
         fn the_quick_id_check_never_passes_what_the_exact_checks_reject(
-            id_text in "[ =+@\\-Oo0-9\u{A0}\u{200B}\u{FEFF}\u{202E}\u{301}\u{D3}注\u{7}\u{2800}\u{3000}\u{1BCA0}]{0,6}"
+            id_text in concat!(
+                "[ =+@\\-Oo0-9注\u{7}\u{A0}\u{D3}\u{301}",
+                "\u{200B}\u{202E}\u{2800}\u{3000}\u{FEFF}\u{1BCA0}]{0,6}"
+            )
         ) {
             if is_clean_id(&id_text) {
                 prop_assert_eq!(id("order_id", &Some(id_text.clone())), Ok(id_text));
